@@ -1,0 +1,35 @@
+import { DynamicModule, Module, ValidationPipe } from '@nestjs/common';
+import { APP_FILTER, APP_PIPE } from '@nestjs/core';
+import { AuthModule } from './auth/auth.module.js';
+import { AllExceptionsFilter } from './common/http/all-exceptions.filter.js';
+import { AppConfigModule, type EnvOverrides } from './config/config.module.js';
+import { HealthModule } from './health/health.module.js';
+import { JobsModule } from './jobs/jobs.module.js';
+import { PostsModule } from './posts/posts.module.js';
+import { UsersModule } from './users/users.module.js';
+
+/** The one validation rule set: unknown fields are 400s (junk parameters must not reach handlers or cache keys). */
+export function createValidationPipe(): ValidationPipe {
+  return new ValidationPipe({
+    whitelist: true,
+    forbidNonWhitelisted: true,
+    forbidUnknownValues: true,
+    transform: true,
+    validationError: { target: false, value: false },
+  });
+}
+
+@Module({})
+export class AppModule {
+  /** @param env values that win over the process environment (tests give each app its own database). */
+  static forRoot(env: EnvOverrides = {}): DynamicModule {
+    return {
+      module: AppModule,
+      imports: [AppConfigModule.forRoot(env), AuthModule, UsersModule, JobsModule, PostsModule, HealthModule],
+      providers: [
+        { provide: APP_PIPE, useFactory: createValidationPipe },
+        { provide: APP_FILTER, useClass: AllExceptionsFilter },
+      ],
+    };
+  }
+}

@@ -1,0 +1,50 @@
+import { Body, Controller, Get, HttpCode, Post, UseGuards } from '@nestjs/common';
+import { RouteConfig } from '@nestjs/platform-fastify';
+import {
+  ApiBearerAuth,
+  ApiConflictResponse,
+  ApiOkResponse,
+  ApiTags,
+  ApiTooManyRequestsResponse,
+} from '@nestjs/swagger';
+import { UserProfileDto } from '../users/dto/user.response.js';
+import { JwtAuthGuard } from './auth.guards.js';
+import type { AuthUser } from './auth.types.js';
+import { AuthService } from './auth.service.js';
+import { CurrentUser } from './current-user.decorator.js';
+import { LoginDto } from './dto/login.dto.js';
+import { RegisterDto } from './dto/register.dto.js';
+
+/** Opts a route into @fastify/rate-limit, whose limits (AUTH_RATE_LIMIT_*) are set where the plugin is registered. */
+const RATE_LIMITED = { rateLimit: {} };
+
+@ApiTags('auth')
+@Controller('api/auth')
+export class AuthController {
+  constructor(private readonly auth: AuthService) {}
+
+  @Post('register')
+  @RouteConfig(RATE_LIMITED)
+  @ApiConflictResponse({ description: 'The email is taken' })
+  @ApiTooManyRequestsResponse()
+  register(@Body() dto: RegisterDto) {
+    return this.auth.register(dto);
+  }
+
+  @Post('login')
+  @HttpCode(200)
+  @RouteConfig(RATE_LIMITED)
+  @ApiOkResponse({ description: '{ accessToken }' })
+  @ApiTooManyRequestsResponse()
+  login(@Body() dto: LoginDto) {
+    return this.auth.login(dto);
+  }
+
+  @Get('me')
+  @UseGuards(JwtAuthGuard)
+  @ApiBearerAuth()
+  @ApiOkResponse({ type: UserProfileDto })
+  me(@CurrentUser() viewer: AuthUser) {
+    return this.auth.me(viewer);
+  }
+}

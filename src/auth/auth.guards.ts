@@ -1,0 +1,40 @@
+import { CanActivate, ExecutionContext, Injectable, UnauthorizedException } from '@nestjs/common';
+import type { FastifyRequest } from 'fastify';
+import { TokenService } from './token.service.js';
+
+/** Reads `Authorization: Bearer <token>`: undefined when absent, 401 when present but unusable. */
+async function authenticate(request: FastifyRequest, tokens: TokenService): Promise<void> {
+  const header = request.headers.authorization;
+  if (header === undefined) return;
+  const match = /^Bearer ([A-Za-z0-9\-_.]{1,4096})$/.exec(header);
+  const user = match ? await tokens.verify(match[1]) : undefined;
+  if (!user) throw new UnauthorizedException('Invalid or expired access token');
+  request.user = user;
+}
+
+/** Requires a valid bearer token (401 otherwise) and attaches the viewer to the request. */
+@Injectable()
+export class JwtAuthGuard implements CanActivate {
+  constructor(private readonly tokens: TokenService) {}
+
+  async canActivate(context: ExecutionContext): Promise<boolean> {
+    const request = context.switchToHttp().getRequest<FastifyRequest>();
+    await authenticate(request, this.tokens);
+    if (!request.user) throw new UnauthorizedException('Authentication required');
+    return true;
+  }
+}
+
+/**
+ * Lets anonymous callers through (no Authorization header), but a header that is present and invalid or expired is
+ * a 401: a client with a stale token must learn it rather than silently get the anonymous view.
+ */
+@Injectable()
+export class OptionalJwtAuthGuard implements CanActivate {
+  constructor(private readonly tokens: TokenService) {}
+
+  async canActivate(context: ExecutionContext): Promise<boolean> {
+    await authenticate(context.switchToHttp().getRequest<FastifyRequest>(), this.tokens);
+    return true;
+  }
+}

@@ -1,0 +1,29 @@
+import { Injectable } from '@nestjs/common';
+import { JwtService } from '@nestjs/jwt';
+import { INT4_MAX } from '../common/validation/validators.js';
+import type { AuthUser } from './auth.types.js';
+
+interface AccessTokenPayload {
+  sub: number;
+}
+
+/** Issues and checks access tokens (HS256 JWTs whose subject is the user id). */
+@Injectable()
+export class TokenService {
+  constructor(private readonly jwt: JwtService) {}
+
+  issue(user: AuthUser): Promise<string> {
+    return this.jwt.signAsync({ sub: user.id } satisfies AccessTokenPayload);
+  }
+
+  /** @returns the user the token names, or undefined when it is malformed, forged or expired. */
+  async verify(token: string): Promise<AuthUser | undefined> {
+    try {
+      const payload = await this.jwt.verifyAsync<AccessTokenPayload>(token, { algorithms: ['HS256'] });
+      const id = payload.sub;
+      return Number.isInteger(id) && id >= 1 && id <= INT4_MAX ? { id } : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+}

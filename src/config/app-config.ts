@@ -1,0 +1,116 @@
+import { parseDurationMs } from './duration.util.js';
+import { EnvironmentVariables } from './env.schema.js';
+import { maskUrl } from './mask-url.util.js';
+
+/** A development-only signing key: production refuses to start without JWT_SECRET (see env.schema.ts). */
+const DEVELOPMENT_JWT_SECRET = 'development-only-jwt-secret-do-not-use-in-production';
+
+/**
+ * The typed, validated configuration of the service. It is the DI token too: inject `AppConfig` anywhere.
+ * Nothing outside `src/config` reads `process.env`.
+ */
+export class AppConfig {
+  readonly nodeEnv: EnvironmentVariables['NODE_ENV'];
+  readonly port: number;
+  readonly host: string;
+  readonly logLevel: EnvironmentVariables['LOG_LEVEL'];
+  readonly database: {
+    readonly url: string | undefined;
+    readonly pgliteDir: string;
+    readonly migrateOnStart: boolean;
+    readonly seedOnEmpty: boolean;
+    readonly statementTimeoutMs: number;
+    readonly poolMax: number;
+  };
+  readonly redis: { readonly url: string | undefined; readonly tlsCaFile: string | undefined };
+  readonly cache: {
+    readonly prefix: string;
+    readonly defaultTtlMs: number;
+    readonly l1MaxEntries: number;
+    readonly l1MaxBytes: number;
+    readonly l1TtlMs: number;
+    readonly opTimeoutMs: number;
+  };
+  readonly auth: {
+    readonly jwtSecret: string;
+    readonly jwtExpiresInSeconds: number;
+    readonly adminToken: string | undefined;
+    readonly rateLimitMax: number;
+    readonly rateLimitWindowMs: number;
+  };
+  readonly http: {
+    readonly bodyLimit: number;
+    readonly corsOrigins: string[];
+    readonly trustProxy: boolean | number | string[];
+  };
+  readonly seed: { readonly users: number; readonly jobs: number; readonly posts: number };
+
+  constructor(env: EnvironmentVariables) {
+    this.nodeEnv = env.NODE_ENV;
+    this.port = env.PORT;
+    this.host = env.HOST;
+    this.logLevel = env.LOG_LEVEL;
+    this.database = {
+      url: env.DATABASE_URL,
+      pgliteDir: env.PGLITE_DIR,
+      migrateOnStart: env.MIGRATE_ON_START,
+      seedOnEmpty: env.SEED_ON_EMPTY,
+      statementTimeoutMs: env.DB_STATEMENT_TIMEOUT_MS,
+      poolMax: env.DB_POOL_MAX,
+    };
+    this.redis = { url: env.REDIS_URL, tlsCaFile: env.REDIS_TLS_CA_FILE };
+    this.cache = {
+      prefix: env.CACHE_PREFIX.endsWith(':') ? env.CACHE_PREFIX : `${env.CACHE_PREFIX}:`,
+      defaultTtlMs: parseDurationMs(env.CACHE_DEFAULT_TTL)!,
+      l1MaxEntries: env.CACHE_L1_MAX_ENTRIES,
+      l1MaxBytes: env.CACHE_L1_MAX_BYTES,
+      l1TtlMs: parseDurationMs(env.CACHE_L1_TTL)!,
+      opTimeoutMs: env.CACHE_OP_TIMEOUT_MS,
+    };
+    this.auth = {
+      jwtSecret: env.JWT_SECRET ?? DEVELOPMENT_JWT_SECRET,
+      jwtExpiresInSeconds: Math.max(1, Math.floor(parseDurationMs(env.JWT_EXPIRES_IN)! / 1_000)),
+      adminToken: env.ADMIN_TOKEN,
+      rateLimitMax: env.AUTH_RATE_LIMIT_MAX,
+      rateLimitWindowMs: parseDurationMs(env.AUTH_RATE_LIMIT_WINDOW)!,
+    };
+    this.http = {
+      bodyLimit: env.BODY_LIMIT,
+      corsOrigins: env.CORS_ORIGINS.split(',')
+        .map((origin) => origin.trim())
+        .filter(Boolean),
+      trustProxy: parseTrustProxy(env.TRUST_PROXY),
+    };
+    this.seed = { users: env.SEED_USERS, jobs: env.SEED_JOBS, posts: env.SEED_POSTS };
+  }
+
+  get isProduction(): boolean {
+    return this.nodeEnv === 'production';
+  }
+
+  get usesDevelopmentJwtSecret(): boolean {
+    return this.auth.jwtSecret === DEVELOPMENT_JWT_SECRET;
+  }
+
+  /** A printable summary with every secret masked, for the startup log. */
+  describe(): Record<string, unknown> {
+    return {
+      nodeEnv: this.nodeEnv,
+      port: this.port,
+      database: this.database.url ? maskUrl(this.database.url) : `pglite:${this.database.pgliteDir}`,
+      redis: this.redis.url ? maskUrl(this.redis.url) : 'disabled (memory only)',
+      cachePrefix: this.cache.prefix,
+      adminToken: this.auth.adminToken ? 'set' : 'unset (admin endpoints answer 401)',
+      jwtSecret: this.usesDevelopmentJwtSecret ? 'development default' : 'set',
+      bodyLimit: this.http.bodyLimit,
+      corsOrigins: this.http.corsOrigins,
+    };
+  }
+}
+
+function parseTrustProxy(value: string): boolean | number | string[] {
+  if (value === 'true') return true;
+  if (value === 'false') return false;
+  if (/^\d+$/.test(value)) return Number(value);
+  return value.split(',').map((part) => part.trim());
+}

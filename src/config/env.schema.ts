@@ -1,0 +1,237 @@
+import { Transform, Type } from 'class-transformer';
+import {
+  IsIn,
+  IsBoolean,
+  IsInt,
+  IsOptional,
+  IsString,
+  Matches,
+  Max,
+  MaxLength,
+  Min,
+  MinLength,
+  ValidateIf,
+  ValidationArguments,
+  registerDecorator,
+  ValidationOptions,
+} from 'class-validator';
+import { parseDurationMs } from './duration.util.js';
+
+export const NODE_ENVS = ['development', 'production', 'test'] as const;
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+
+const isProduction = (env: EnvironmentVariables) => env.NODE_ENV === 'production';
+
+/** Env booleans are exactly `true` or `false`; anything else stays a string and fails `@IsBoolean`. */
+const toBoolean = ({ value }: { value: unknown }) =>
+  value === 'true' ? true : value === 'false' ? false : value;
+
+function IsDuration(options?: ValidationOptions) {
+  return (target: object, propertyName: string) =>
+    registerDecorator({
+      name: 'isDuration',
+      target: target.constructor,
+      propertyName,
+      options: {
+        message: (args: ValidationArguments) =>
+          `${args.property} must be a duration: seconds as a whole number, or a number with ms, s, m, h or d (e.g. 30s, 2m, 1h)`,
+        ...options,
+      },
+      validator: { validate: (value: unknown) => parseDurationMs(value) !== undefined },
+    });
+}
+
+function IsUrlWithScheme(schemes: string[], options?: ValidationOptions) {
+  return (target: object, propertyName: string) =>
+    registerDecorator({
+      name: 'isUrlWithScheme',
+      target: target.constructor,
+      propertyName,
+      constraints: schemes,
+      options: {
+        message: (args: ValidationArguments) =>
+          `${args.property} must be a URL with one of the schemes ${schemes.map((s) => `${s}://`).join(', ')}`,
+        ...options,
+      },
+      validator: {
+        validate(value: unknown) {
+          if (typeof value !== 'string') return false;
+          try {
+            const url = new URL(value);
+            return schemes.includes(url.protocol.replace(/:$/, '')) && url.hostname !== '';
+          } catch {
+            return false;
+          }
+        },
+      },
+    });
+}
+
+/** `true`, `false`, a hop count, or a comma-separated list of addresses/CIDRs (Fastify `trustProxy`). */
+function IsTrustProxy(options?: ValidationOptions) {
+  return (target: object, propertyName: string) =>
+    registerDecorator({
+      name: 'isTrustProxy',
+      target: target.constructor,
+      propertyName,
+      options: {
+        message: (args: ValidationArguments) =>
+          `${args.property} must be true, false, a hop count, or a comma-separated list of IP addresses or CIDR ranges`,
+        ...options,
+      },
+      validator: {
+        validate: (value: unknown) =>
+          typeof value === 'string' &&
+          (/^(true|false|\d{1,2})$/.test(value) ||
+            value.split(',').every((part) => /^[0-9a-fA-F:.]+(\/\d{1,3})?$/.test(part.trim()))),
+      },
+    });
+}
+
+/**
+ * Every environment variable the service reads (ARCHITECTURE.md §6), with its rule and its development default.
+ * Validation messages name the variable and the rule, never the value.
+ */
+export class EnvironmentVariables {
+  @IsIn(NODE_ENVS)
+  NODE_ENV: (typeof NODE_ENVS)[number] = 'development';
+
+  @Type(() => Number)
+  @IsInt()
+  @Min(0)
+  @Max(65535)
+  PORT = 3000;
+
+  /** Address to listen on: all interfaces by default (containers), 127.0.0.1 to stay local. */
+  @IsString()
+  @Matches(/^[0-9a-fA-F:.]+$|^localhost$/, { message: 'HOST must be an IP address or localhost' })
+  HOST = '0.0.0.0';
+
+  @IsOptional()
+  @IsUrlWithScheme(['postgres', 'postgresql'])
+  DATABASE_URL?: string;
+
+  @IsString()
+  @MinLength(1)
+  PGLITE_DIR = './.data/pglite';
+
+  @Transform(toBoolean)
+  @IsBoolean()
+  MIGRATE_ON_START = true;
+
+  /** Seeds a small data set when the app starts on an empty embedded (PGlite) database. */
+  @Transform(toBoolean)
+  @IsBoolean()
+  SEED_ON_EMPTY = true;
+
+  @Type(() => Number)
+  @IsInt()
+  @Min(100)
+  @Max(600_000)
+  DB_STATEMENT_TIMEOUT_MS = 5_000;
+
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(200)
+  DB_POOL_MAX = 10;
+
+  @IsOptional()
+  @IsUrlWithScheme(['redis', 'rediss'])
+  REDIS_URL?: string;
+
+  @IsOptional()
+  @IsString()
+  @MinLength(1)
+  REDIS_TLS_CA_FILE?: string;
+
+  @Matches(/^[A-Za-z0-9_.-]{1,48}:?$/, {
+    message: 'CACHE_PREFIX must be 1-48 letters, digits, _ . or -, optionally ending in :',
+  })
+  CACHE_PREFIX = 'jobboard:';
+
+  @IsDuration()
+  CACHE_DEFAULT_TTL = '60s';
+
+  @Type(() => Number)
+  @IsInt()
+  @Min(0)
+  @Max(10_000_000)
+  CACHE_L1_MAX_ENTRIES = 10_000;
+
+  @Type(() => Number)
+  @IsInt()
+  @Min(0)
+  @Max(8 * 1024 * 1024 * 1024)
+  CACHE_L1_MAX_BYTES = 64 * 1024 * 1024;
+
+  @IsDuration()
+  CACHE_L1_TTL = '5s';
+
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(10_000)
+  CACHE_OP_TIMEOUT_MS = 150;
+
+  @ValidateIf((env: EnvironmentVariables) => isProduction(env) || env.JWT_SECRET !== undefined)
+  @IsString({ message: 'JWT_SECRET must be set in production' })
+  @MinLength(32, { message: 'JWT_SECRET must be at least 32 characters long' })
+  @MaxLength(512)
+  JWT_SECRET?: string;
+
+  @IsDuration()
+  JWT_EXPIRES_IN = '1h';
+
+  @ValidateIf((env: EnvironmentVariables) => isProduction(env) || env.ADMIN_TOKEN !== undefined)
+  @IsString({ message: 'ADMIN_TOKEN must be set in production' })
+  @MinLength(16, { message: 'ADMIN_TOKEN must be at least 16 characters long' })
+  @MaxLength(512)
+  ADMIN_TOKEN?: string;
+
+  @IsIn(LOG_LEVELS)
+  LOG_LEVEL: (typeof LOG_LEVELS)[number] = 'info';
+
+  @Type(() => Number)
+  @IsInt()
+  @Min(1_024)
+  @Max(64 * 1024 * 1024)
+  BODY_LIMIT = 102_400;
+
+  @IsString()
+  @Matches(/^(\s*(\*|https?:\/\/[^,\s]+)\s*)(,\s*(\*|https?:\/\/[^,\s]+)\s*)*$|^$/, {
+    message: 'CORS_ORIGINS must be a comma-separated list of http(s) origins, or *',
+  })
+  CORS_ORIGINS = 'http://localhost:5173,http://localhost:3000';
+
+  @IsTrustProxy()
+  TRUST_PROXY = 'false';
+
+  /** Requests per window and per client address on login and register. */
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(100_000)
+  AUTH_RATE_LIMIT_MAX = 20;
+
+  @IsDuration()
+  AUTH_RATE_LIMIT_WINDOW = '1m';
+
+  @Type(() => Number)
+  @IsInt()
+  @Min(0)
+  @Max(10_000_000)
+  SEED_USERS = 2_000;
+
+  @Type(() => Number)
+  @IsInt()
+  @Min(0)
+  @Max(10_000_000)
+  SEED_JOBS = 10_000;
+
+  @Type(() => Number)
+  @IsInt()
+  @Min(0)
+  @Max(10_000_000)
+  SEED_POSTS = 20_000;
+}

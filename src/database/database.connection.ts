@@ -1,0 +1,77 @@
+import { PGlite } from '@electric-sql/pglite';
+import { pg_trgm } from '@electric-sql/pglite/contrib/pg_trgm';
+import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
+import { drizzle as drizzlePg } from 'drizzle-orm/node-postgres';
+import { mkdirSync } from 'node:fs';
+import pg from 'pg';
+import { maskUrl } from '../config/mask-url.util.js';
+import type { DatabaseConnection, Db } from './database.types.js';
+import { schema } from './schema.js';
+
+export interface DatabaseOptions {
+  /** PostgreSQL URL; when absent, an embedded PGlite database in `pgliteDir` (`memory://` keeps it in memory). */
+  url: string | undefined;
+  pgliteDir: string;
+  statementTimeoutMs: number;
+  poolMax: number;
+  onPoolError?: (error: Error) => void;
+}
+
+/** Opens PostgreSQL through a pg pool, or the embedded PGlite database when no URL is configured. */
+export async function openDatabase(options: DatabaseOptions): Promise<DatabaseConnection> {
+  return options.url ? openPostgres(options.url, options) : openPglite(options);
+}
+
+function openPostgres(url: string, options: DatabaseOptions): DatabaseConnection {
+  const pool = new pg.Pool({
+    connectionString: url,
+    max: options.poolMax,
+    statement_timeout: options.statementTimeoutMs,
+    connectionTimeoutMillis: 5_000,
+    idleTimeoutMillis: 30_000,
+    application_name: 'jobboard-api',
+  });
+  // An idle client losing its connection emits on the pool; without a listener that would crash the process.
+  pool.on('error', (error) => options.onPoolError?.(error));
+  const db = drizzlePg(pool, { schema }) as unknown as Db;
+  return {
+    db,
+    driver: 'postgres',
+    location: maskUrl(url) ?? 'postgres',
+    async ping() {
+      await pool.query('SELECT 1');
+    },
+    async withAdvisoryLock(key, fn) {
+      const client = await pool.connect();
+      try {
+        await client.query('SELECT pg_advisory_lock($1)', [key]);
+        try {
+          return await fn(drizzlePg(client, { schema }) as unknown as Db);
+        } finally {
+          await client.query('SELECT pg_advisory_unlock($1)', [key]);
+        }
+      } finally {
+        client.release();
+      }
+    },
+    close: () => pool.end(),
+  };
+}
+
+async function openPglite(options: DatabaseOptions): Promise<DatabaseConnection> {
+  const inMemory = options.pgliteDir.startsWith('memory://');
+  if (!inMemory) mkdirSync(options.pgliteDir, { recursive: true });
+  const client = await PGlite.create(options.pgliteDir, { extensions: { pg_trgm } });
+  await client.exec(`SET statement_timeout = ${Math.trunc(options.statementTimeoutMs)}`);
+  const db = drizzlePglite(client, { schema }) as unknown as Db;
+  return {
+    db,
+    driver: 'pglite',
+    location: inMemory ? 'pglite (in memory)' : `pglite:${options.pgliteDir}`,
+    async ping() {
+      await client.query('SELECT 1');
+    },
+    withAdvisoryLock: (_key, fn) => fn(db),
+    close: () => client.close(),
+  };
+}

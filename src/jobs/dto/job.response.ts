@@ -1,0 +1,41 @@
+import { ApiProperty } from '@nestjs/swagger';
+import { JOB_STATUSES, JOB_TYPES } from '../../database/schema.js';
+
+/** OpenAPI description of a job as the API returns it. */
+export class JobDto {
+  @ApiProperty() id: number;
+  @ApiProperty() title: string;
+  @ApiProperty() company: string;
+  @ApiProperty() location: string;
+  @ApiProperty() category: string;
+  @ApiProperty({ enum: JOB_TYPES }) type: string;
+  @ApiProperty({ enum: JOB_STATUSES }) status: string;
+  @ApiProperty() description: string;
+  @ApiProperty({ type: Number, nullable: true }) salaryMin: number | null;
+  @ApiProperty({ type: Number, nullable: true }) salaryMax: number | null;
+  @ApiProperty({ description: 'Id of the user who posted it' }) postedBy: number;
+  @ApiProperty({ type: String, format: 'date-time' }) createdAt: string;
+  @ApiProperty({ type: String, format: 'date-time' }) updatedAt: string;
+}
+
+export class JobPageDto {
+  @ApiProperty({ type: [JobDto] }) items: JobDto[];
+  @ApiProperty() total: number;
+  @ApiProperty() skip: number;
+  @ApiProperty() limit: number;
+}
+
+export class CountByValueDto {
+  @ApiProperty() value: string;
+  @ApiProperty() count: number;
+}
+
+export class JobStatsDto {
+  @ApiProperty({ description: 'All jobs, active and closed' }) total: number;
+  @ApiProperty() active: number;
+  @ApiProperty({ type: [CountByValueDto], description: 'Active jobs per category' })
+  byCategory: CountByValueDto[];
+  @ApiProperty({ type: [CountByValueDto], description: 'Active jobs per type' }) byType: CountByValueDto[];
+  @ApiProperty({ type: [CountByValueDto], description: 'Active jobs per location' })
+  byLocation: CountByValueDto[];
+}

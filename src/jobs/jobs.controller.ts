@@ -1,0 +1,82 @@
+import {
+  Body,
+  Controller,
+  Delete,
+  Get,
+  HttpCode,
+  Param,
+  Patch,
+  Post,
+  Query,
+  UseGuards,
+} from '@nestjs/common';
+import {
+  ApiBearerAuth,
+  ApiCreatedResponse,
+  ApiForbiddenResponse,
+  ApiNoContentResponse,
+  ApiNotFoundResponse,
+  ApiOkResponse,
+  ApiTags,
+} from '@nestjs/swagger';
+import { JwtAuthGuard } from '../auth/auth.guards.js';
+import type { AuthUser } from '../auth/auth.types.js';
+import { CurrentUser } from '../auth/current-user.decorator.js';
+import { IdParams } from '../common/dto/id.params.js';
+import { CreateJobDto } from './dto/create-job.dto.js';
+import { JobDto, JobPageDto, JobStatsDto } from './dto/job.response.js';
+import { ListJobsQuery } from './dto/list-jobs.query.js';
+import { UpdateJobDto } from './dto/update-job.dto.js';
+import { JobsService } from './jobs.service.js';
+
+@ApiTags('jobs')
+@Controller('api/jobs')
+export class JobsController {
+  constructor(private readonly jobs: JobsService) {}
+
+  @Get()
+  @ApiOkResponse({ type: JobPageDto })
+  list(@Query() query: ListJobsQuery) {
+    return this.jobs.list(query);
+  }
+
+  @Get('stats/overview')
+  @ApiOkResponse({ type: JobStatsDto })
+  stats() {
+    return this.jobs.stats();
+  }
+
+  @Get(':id')
+  @ApiOkResponse({ type: JobDto })
+  @ApiNotFoundResponse()
+  get(@Param() { id }: IdParams) {
+    return this.jobs.get(id);
+  }
+
+  @Post()
+  @UseGuards(JwtAuthGuard)
+  @ApiBearerAuth()
+  @ApiCreatedResponse({ type: JobDto })
+  create(@Body() dto: CreateJobDto, @CurrentUser() viewer: AuthUser) {
+    return this.jobs.create(dto, viewer);
+  }
+
+  @Patch(':id')
+  @UseGuards(JwtAuthGuard)
+  @ApiBearerAuth()
+  @ApiOkResponse({ type: JobDto })
+  @ApiForbiddenResponse({ description: 'Not the owner' })
+  update(@Param() { id }: IdParams, @Body() dto: UpdateJobDto, @CurrentUser() viewer: AuthUser) {
+    return this.jobs.update(id, dto, viewer);
+  }
+
+  @Delete(':id')
+  @HttpCode(204)
+  @UseGuards(JwtAuthGuard)
+  @ApiBearerAuth()
+  @ApiNoContentResponse()
+  @ApiForbiddenResponse({ description: 'Not the owner' })
+  async delete(@Param() { id }: IdParams, @CurrentUser() viewer: AuthUser): Promise<void> {
+    await this.jobs.delete(id, viewer);
+  }
+}

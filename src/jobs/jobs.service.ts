@@ -1,0 +1,52 @@
+import { ForbiddenException, Injectable, NotFoundException } from '@nestjs/common';
+import type { AuthUser } from '../auth/auth.types.js';
+import type { Page } from '../common/dto/pagination.query.js';
+import type { JobRow } from '../database/schema.js';
+import { CreateJobDto } from './dto/create-job.dto.js';
+import { ListJobsQuery } from './dto/list-jobs.query.js';
+import { UpdateJobDto } from './dto/update-job.dto.js';
+import { JobsRepository, type JobStats } from './jobs.repository.js';
+
+@Injectable()
+export class JobsService {
+  constructor(private readonly jobs: JobsRepository) {}
+
+  async list(query: ListJobsQuery): Promise<Page<JobRow>> {
+    const { items, total } = await this.jobs.list(query);
+    return { items, total, skip: query.skip, limit: query.limit };
+  }
+
+  stats(): Promise<JobStats> {
+    return this.jobs.stats();
+  }
+
+  async get(id: number): Promise<JobRow> {
+    const job = await this.jobs.findById(id);
+    if (!job) throw new NotFoundException(`Job ${id} not found`);
+    return job;
+  }
+
+  create(dto: CreateJobDto, viewer: AuthUser): Promise<JobRow> {
+    return this.jobs.create(dto, viewer.id);
+  }
+
+  async update(id: number, dto: UpdateJobDto, viewer: AuthUser): Promise<JobRow> {
+    await this.getOwned(id, viewer);
+    const updated = await this.jobs.update(id, dto);
+    if (!updated) throw new NotFoundException(`Job ${id} not found`);
+    return updated;
+  }
+
+  async delete(id: number, viewer: AuthUser): Promise<JobRow> {
+    const job = await this.getOwned(id, viewer);
+    await this.jobs.delete(id);
+    return job;
+  }
+
+  private async getOwned(id: number, viewer: AuthUser): Promise<JobRow> {
+    const job = await this.get(id);
+    if (job.postedBy !== viewer.id)
+      throw new ForbiddenException('Only the user who posted this job can change it');
+    return job;
+  }
+}

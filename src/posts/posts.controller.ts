@@ -1,0 +1,74 @@
+import {
+  Body,
+  Controller,
+  Delete,
+  Get,
+  HttpCode,
+  Param,
+  Patch,
+  Post,
+  Query,
+  UseGuards,
+} from '@nestjs/common';
+import {
+  ApiBearerAuth,
+  ApiCreatedResponse,
+  ApiForbiddenResponse,
+  ApiNoContentResponse,
+  ApiOkResponse,
+  ApiTags,
+} from '@nestjs/swagger';
+import { JwtAuthGuard, OptionalJwtAuthGuard } from '../auth/auth.guards.js';
+import type { AuthUser } from '../auth/auth.types.js';
+import { CurrentUser } from '../auth/current-user.decorator.js';
+import { IdParams } from '../common/dto/id.params.js';
+import { PaginationQuery } from '../common/dto/pagination.query.js';
+import { ListPostsQuery, PostContentDto, PostDto, PostPageDto, UserIdParams } from './dto/posts.dto.js';
+import { PostsService } from './posts.service.js';
+
+@ApiTags('posts')
+@Controller('api/posts')
+export class PostsController {
+  constructor(private readonly posts: PostsService) {}
+
+  @Get()
+  @UseGuards(OptionalJwtAuthGuard)
+  @ApiBearerAuth()
+  @ApiOkResponse({ type: PostPageDto })
+  list(@Query() query: ListPostsQuery, @CurrentUser() viewer?: AuthUser) {
+    return this.posts.list(query, viewer);
+  }
+
+  @Get('user/:userId')
+  @ApiOkResponse({ type: PostPageDto })
+  listByAuthor(@Param() { userId }: UserIdParams, @Query() page: PaginationQuery) {
+    return this.posts.listByAuthor(userId, page);
+  }
+
+  @Post()
+  @UseGuards(JwtAuthGuard)
+  @ApiBearerAuth()
+  @ApiCreatedResponse({ type: PostDto })
+  create(@Body() dto: PostContentDto, @CurrentUser() viewer: AuthUser) {
+    return this.posts.create(viewer, dto.content);
+  }
+
+  @Patch(':id')
+  @UseGuards(JwtAuthGuard)
+  @ApiBearerAuth()
+  @ApiOkResponse({ type: PostDto })
+  @ApiForbiddenResponse({ description: 'Not the author' })
+  update(@Param() { id }: IdParams, @Body() dto: PostContentDto, @CurrentUser() viewer: AuthUser) {
+    return this.posts.update(id, viewer, dto.content);
+  }
+
+  @Delete(':id')
+  @HttpCode(204)
+  @UseGuards(JwtAuthGuard)
+  @ApiBearerAuth()
+  @ApiNoContentResponse()
+  @ApiForbiddenResponse({ description: 'Not the author' })
+  async delete(@Param() { id }: IdParams, @CurrentUser() viewer: AuthUser): Promise<void> {
+    await this.posts.delete(id, viewer);
+  }
+}

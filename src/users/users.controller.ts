@@ -1,0 +1,46 @@
+import { Controller, Delete, Get, HttpCode, Param, Post, Query, UseGuards } from '@nestjs/common';
+import { ApiBearerAuth, ApiNoContentResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import { JwtAuthGuard, OptionalJwtAuthGuard } from '../auth/auth.guards.js';
+import type { AuthUser } from '../auth/auth.types.js';
+import { CurrentUser } from '../auth/current-user.decorator.js';
+import { IdParams } from '../common/dto/id.params.js';
+import { ListUsersQuery } from './dto/list-users.query.js';
+import { UserPageDto, UserProfileDto } from './dto/user.response.js';
+import { UsersService } from './users.service.js';
+
+@ApiTags('users')
+@ApiBearerAuth()
+@Controller('api/users')
+export class UsersController {
+  constructor(private readonly users: UsersService) {}
+
+  @Get('list')
+  @UseGuards(OptionalJwtAuthGuard)
+  @ApiOkResponse({ type: UserPageDto })
+  list(@Query() query: ListUsersQuery, @CurrentUser() viewer?: AuthUser) {
+    return this.users.list(query, viewer);
+  }
+
+  @Get(':id')
+  @UseGuards(OptionalJwtAuthGuard)
+  @ApiOkResponse({ type: UserProfileDto })
+  get(@Param() { id }: IdParams, @CurrentUser() viewer?: AuthUser) {
+    return this.users.getProfile(id, viewer);
+  }
+
+  @Post(':id/follow')
+  @HttpCode(204)
+  @UseGuards(JwtAuthGuard)
+  @ApiNoContentResponse()
+  follow(@Param() { id }: IdParams, @CurrentUser() viewer: AuthUser) {
+    return this.users.follow(viewer, id);
+  }
+
+  @Delete(':id/follow')
+  @HttpCode(204)
+  @UseGuards(JwtAuthGuard)
+  @ApiNoContentResponse()
+  unfollow(@Param() { id }: IdParams, @CurrentUser() viewer: AuthUser) {
+    return this.users.unfollow(viewer, id);
+  }
+}
