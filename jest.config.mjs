@@ -10,6 +10,8 @@ const esm = {
 };
 
 export default {
+  // A global option: per-project values are ignored. E2E suites boot apps and databases in their hooks.
+  testTimeout: 60_000,
   projects: [
     { ...esm, displayName: 'unit', rootDir: '.', roots: ['<rootDir>/src'], testMatch: ['**/*.spec.ts'] },
     {
@@ -18,7 +20,6 @@ export default {
       rootDir: '.',
       roots: ['<rootDir>/test'],
       testMatch: ['**/*.e2e-spec.ts'],
-      testTimeout: 60000,
     },
   ],
 };

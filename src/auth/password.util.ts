@@ -30,11 +30,18 @@ export async function verifyPassword(password: string, stored: string): Promise<
   const [scheme, n, r, p, salt, key] = stored.split('$');
   if (scheme !== 'scrypt' || !salt || !key) return false;
   const expected = Buffer.from(key, 'base64');
-  const actual = await scryptAsync(password, Buffer.from(salt, 'base64'), expected.length, {
-    N: Number(n),
-    r: Number(r),
-    p: Number(p),
-    maxmem: 64 * 1024 * 1024,
-  });
-  return actual.length === expected.length && timingSafeEqual(actual, expected);
+  // A shorter key is a prefix of the full one (scrypt ends in PBKDF2), so an empty or cut key would match anything.
+  if (expected.length !== KEY_LENGTH) return false;
+  let actual: Buffer;
+  try {
+    actual = await scryptAsync(password, Buffer.from(salt, 'base64'), expected.length, {
+      N: Number(n),
+      r: Number(r),
+      p: Number(p),
+      maxmem: 64 * 1024 * 1024,
+    });
+  } catch {
+    return false; // cost parameters that scrypt refuses (not a power of two, over the memory limit, NaN)
+  }
+  return timingSafeEqual(actual, expected);
 }

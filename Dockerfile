@@ -1,0 +1,46 @@
+# Job board API: NestJS 12 + Fastify, compiled with tsc, run with plain node.
+#   docker build -t jobboard-api .
+#   docker compose up   (see docker-compose.yml: API + PostgreSQL 16 + Redis 7)
+
+ARG NODE_IMAGE=node:20-bookworm-slim
+
+# ---- build: install everything, compile, then drop dev dependencies -------------------------------------------
+FROM ${NODE_IMAGE} AS build
+WORKDIR /app
+
+COPY package.json package-lock.json ./
+# `npm ci` fails with this lock file (the registry lacks some jest-30 optional platform packages); npm install works.
+RUN npm install --no-audit --no-fund
+
+COPY tsconfig*.json ./
+COPY src ./src
+COPY drizzle ./drizzle
+RUN npm run build \
+ && npm prune --omit=dev --no-audit --no-fund \
+ && npm cache clean --force
+
+# ---- runtime: production dependencies, compiled JS and the SQL migrations only ---------------------------------
+FROM ${NODE_IMAGE} AS runtime
+ENV NODE_ENV=production \
+    PORT=3000 \
+    HOST=0.0.0.0
+WORKDIR /app
+
+# Files stay owned by root (read-only for the app); only .data (embedded PGlite when DATABASE_URL is unset) is
+# writable by the unprivileged `node` user that ships with the official image.
+COPY --from=build /app/package.json ./package.json
+COPY --from=build /app/node_modules ./node_modules
+COPY --from=build /app/dist ./dist
+# Migrations are read at runtime from <app root>/drizzle (dist/database/migrate.js resolves ../../drizzle).
+COPY --from=build /app/drizzle ./drizzle
+RUN mkdir -p /app/.data && chown node:node /app/.data
+
+USER node
+EXPOSE 3000
+
+# Liveness only (touches nothing but the HTTP server). Slim images have no curl: use node's built-in fetch.
+HEALTHCHECK --interval=30s --timeout=5s --start-period=30s --retries=3 \
+  CMD ["node", "-e", "fetch('http://127.0.0.1:3000/health',{signal:AbortSignal.timeout(4000)}).then((r)=>process.exit(r.ok?0:1),()=>process.exit(1))"]
+
+# node runs as PID 1 and handles SIGTERM itself (the app enables Nest shutdown hooks).
+CMD ["node", "dist/main.js"]

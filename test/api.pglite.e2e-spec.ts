@@ -1,0 +1,3 @@
+import { describeApiContract } from './support/api-contract.js';
+
+describeApiContract('pglite');

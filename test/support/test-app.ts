@@ -1,0 +1,60 @@
+import { NestFactory } from '@nestjs/core';
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import { AppModule } from '../../src/app.module.js';
+import { configureApp, createFastifyAdapter } from '../../src/app.setup.js';
+import { loadAppConfig, type EnvOverrides } from '../../src/config/config.module.js';
+import { DATABASE_CONNECTION } from '../../src/database/database.constants.js';
+import type { DatabaseConnection } from '../../src/database/database.types.js';
+import { createScratchDatabase, type ScratchDatabase, type TestDriver } from './test-database.js';
+
+export interface TestApp {
+  app: NestFastifyApplication;
+  database: DatabaseConnection;
+  driver: TestDriver;
+  close(): Promise<void>;
+}
+
+/**
+ * Boots the real application in-process, through the same adapter and `configureApp` as main.ts, on a database of
+ * its own: a scratch database on the PostgreSQL server, or an in-memory PGlite.
+ */
+export async function startTestApp(driver: TestDriver, env: EnvOverrides = {}): Promise<TestApp> {
+  const scratch: ScratchDatabase | undefined =
+    driver === 'postgres' ? await createScratchDatabase('e2e') : undefined;
+  const overrides: EnvOverrides = {
+    NODE_ENV: 'test',
+    LOG_LEVEL: 'error',
+    SEED_ON_EMPTY: 'false',
+    MIGRATE_ON_START: 'true',
+    AUTH_RATE_LIMIT_MAX: '100000',
+    DATABASE_URL: scratch?.url ?? '',
+    PGLITE_DIR: 'memory://',
+    REDIS_URL: '',
+    ...env,
+  };
+  const config = loadAppConfig(overrides);
+  try {
+    const app = await NestFactory.create<NestFastifyApplication>(
+      AppModule.forRoot(overrides),
+      createFastifyAdapter(config),
+      { logger: ['error'] },
+    );
+    await configureApp(app, config);
+    await app.init();
+    await app.getHttpAdapter().getInstance().ready();
+    const database = app.get<DatabaseConnection>(DATABASE_CONNECTION);
+    console.log(`e2e backend: ${database.location}`);
+    return {
+      app,
+      database,
+      driver,
+      async close() {
+        await app.close();
+        await scratch?.drop();
+      },
+    };
+  } catch (error) {
+    await scratch?.drop();
+    throw error;
+  }
+}
