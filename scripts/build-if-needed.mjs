@@ -16,8 +16,11 @@ function newestModification(dir) {
 }
 
 const sourcesChanged = () =>
-  Math.max(newestModification('src'), statSync('tsconfig.json').mtimeMs, statSync('tsconfig.build.json').mtimeMs) >
-  statSync(ENTRY).mtimeMs;
+  Math.max(
+    newestModification('src'),
+    statSync('tsconfig.json').mtimeMs,
+    statSync('tsconfig.build.json').mtimeMs,
+  ) > statSync(ENTRY).mtimeMs;
 
 if (!existsSync(ENTRY) || sourcesChanged()) {
   console.log('building dist/ (tsc -p tsconfig.build.json)...');

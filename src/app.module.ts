@@ -1,7 +1,8 @@
-import { DynamicModule, Module, ValidationPipe } from '@nestjs/common';
+import { DynamicModule, Module } from '@nestjs/common';
 import { APP_FILTER, APP_PIPE } from '@nestjs/core';
 import { AuthModule } from './auth/auth.module.js';
 import { AllExceptionsFilter } from './common/http/all-exceptions.filter.js';
+import { StrictValidationPipe } from './common/validation/strict-validation.pipe.js';
 import { AppConfigModule, type EnvOverrides } from './config/config.module.js';
 import { HealthModule } from './health/health.module.js';
 import { JobsModule } from './jobs/jobs.module.js';
@@ -9,8 +10,8 @@ import { PostsModule } from './posts/posts.module.js';
 import { UsersModule } from './users/users.module.js';
 
 /** The one validation rule set: unknown fields are 400s (junk parameters must not reach handlers or cache keys). */
-export function createValidationPipe(): ValidationPipe {
-  return new ValidationPipe({
+export function createValidationPipe(): StrictValidationPipe {
+  return new StrictValidationPipe({
     whitelist: true,
     forbidNonWhitelisted: true,
     forbidUnknownValues: true,

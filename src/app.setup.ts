@@ -2,9 +2,10 @@ import rateLimit from '@fastify/rate-limit';
 import { HttpException, HttpStatus } from '@nestjs/common';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
-import type { FastifyBodyParser, FastifyRequest } from 'fastify';
+import type { FastifyBodyParser, FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
+import { toErrorResponse } from './common/http/error-response.util.js';
 import { OneLinePerRequestLogController } from './common/logging/request-log.controller.js';
 import type { AppConfig } from './config/app-config.js';
 
@@ -24,6 +25,11 @@ export function createFastifyAdapter(config: AppConfig): FastifyAdapter {
       return typeof supplied === 'string' && CLIENT_REQUEST_ID.test(supplied) ? supplied : randomUUID();
     },
     logController: new OneLinePerRequestLogController(),
+    // Router errors (a malformed URL, an over-long path parameter) are answered before Nest sees the request.
+    frameworkErrors: (error: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
+      const { status, body } = toErrorResponse(error);
+      void reply.code(status).header('x-request-id', request.id).send(body);
+    },
     logger: {
       level: config.logLevel,
       redact: { paths: ['req.headers.authorization', 'headers.authorization', '*.password'], censor: '***' },

@@ -30,7 +30,10 @@ describe('PostgreSQL schema', () => {
 
   it('migrates once when several instances start at the same time (advisory lock)', async () => {
     await Promise.all(instances.map((db) => runMigrations(db)));
-    const applied = await rowsOf(instances[0], sql`SELECT count(*)::int AS n FROM drizzle.__drizzle_migrations`);
+    const applied = await rowsOf(
+      instances[0],
+      sql`SELECT count(*)::int AS n FROM drizzle.__drizzle_migrations`,
+    );
     expect(applied).toEqual([{ n: 1 }]);
   });
 
@@ -80,11 +83,7 @@ describe('PostgreSQL schema', () => {
         sql`SELECT * FROM posts WHERE author_id = 7 ORDER BY created_at DESC, id DESC LIMIT 20`,
         /posts_author_newest_idx/,
       ],
-      [
-        'followers count',
-        sql`SELECT count(*) FROM follows WHERE followee_id = 7`,
-        /follows_followee_idx/,
-      ],
+      ['followers count', sql`SELECT count(*) FROM follows WHERE followee_id = 7`, /follows_followee_idx/],
       [
         'rare search term (trigram index)',
         sql`SELECT * FROM jobs WHERE title ILIKE '%penetration%' OR company ILIKE '%penetration%' OR description ILIKE '%penetration%'`,

@@ -18,7 +18,9 @@ describe('rate-limited login and register', () => {
   it('answers 429 in the common shape once a client exceeds the window, per route', async () => {
     const attempts = [];
     for (let i = 0; i < 4; i++) {
-      attempts.push(await api.post('/api/auth/login', { email: 'nobody@example.com', password: 'wrong-password' }));
+      attempts.push(
+        await api.post('/api/auth/login', { email: 'nobody@example.com', password: 'wrong-password' }),
+      );
     }
     expect(attempts.map((r) => r.status)).toEqual([401, 401, 401, 429]);
     expect(errorText(attempts[3].body)).toMatch(/retry/i);
@@ -26,7 +28,11 @@ describe('rate-limited login and register', () => {
 
     // Other routes are not limited, and register counts separately from login.
     for (let i = 0; i < 5; i++) expect((await api.get('/api/jobs?limit=1')).status).toBe(200);
-    const register = await api.post('/api/auth/register', { email: 'rl@example.com', password: 'long enough', name: 'R' });
+    const register = await api.post('/api/auth/register', {
+      email: 'rl@example.com',
+      password: 'long enough',
+      name: 'R',
+    });
     expect(register.status).toBe(201);
   });
 });

@@ -564,6 +564,31 @@ export function describeApiContract(driver: TestDriver): void {
         errorText(xml.body);
       });
 
+      it.each([
+        ['GET', '/api/jobs?__proto__=1', undefined, 400],
+        ['GET', '/api/jobs?constructor=x', undefined, 400],
+        ['GET', '/api/jobs?skip[]=1', undefined, 400],
+        ['GET', `/api/jobs/${'9'.repeat(300)}`, undefined, 414],
+        ['GET', '/api/users/%00', undefined, 400],
+        ['GET', '/api/jobs?status=active%00', undefined, 400],
+        ['GET', '/api/jobs?search=%ED%A0%80', undefined, 200],
+        ['GET', '/api/jobs?search=%F0%9F%98%80', undefined, 200],
+        ['POST', '/api/posts', '{"content":{"$ne":1}}', 400],
+        ['POST', '/api/posts', '{"__proto__":{"x":1},"content":"p"}', 400],
+        ['POST', '/api/posts', 'null', 400],
+        ['POST', '/api/posts', '"text"', 400],
+        ['POST', '/api/posts', '{"content":"\\ud800 lone surrogate"}', 201],
+        ['POST', '/api/jobs', JSON.stringify(newJob({ salaryMin: 1e308 })), 400],
+      ])('answers hostile input %s %s without a 5xx', async (method, path, body, status) => {
+        let call = method === 'GET' ? api.raw().get(path) : api.raw().post(path);
+        call = call.set('Authorization', `Bearer ${ada.token}`);
+        const response = await (body === undefined
+          ? call
+          : call.set('Content-Type', 'application/json').send(body));
+        expect(response.status).toBe(status);
+        if (status >= 400) errorText(response.body);
+      });
+
       it('answers unknown routes with 404 in the common shape', async () => {
         const response = await api.get('/api/nothing-here');
         expect(response.status).toBe(404);
