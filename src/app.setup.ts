@@ -6,11 +6,14 @@ import type { FastifyBodyParser, FastifyError, FastifyReply, FastifyRequest } fr
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import { toErrorResponse } from './common/http/error-response.util.js';
+import { GracefulShutdown } from './common/http/graceful-shutdown.js';
 import { OneLinePerRequestLogController } from './common/logging/request-log.controller.js';
 import type { AppConfig } from './config/app-config.js';
 
 /** A client-supplied request id is echoed only when it is short and plain; otherwise a fresh UUID is used. */
 const CLIENT_REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+
+const READINESS_PATH = '/health/ready';
 
 /** Headers the browser frontend (another origin) may read: it revalidates with ETag and shows X-Cache. */
 export const EXPOSED_HEADERS = ['X-Cache', 'ETag', 'X-Request-Id'];
@@ -58,9 +61,16 @@ function emptyTolerantJsonParser(app: NestFastifyApplication): FastifyBodyParser
 /**
  * Everything about the HTTP surface that is not a module: hooks, body parsing, CORS, rate limits and OpenAPI.
  * main.ts and the e2e tests both call it, so tests exercise the same server as production.
+ *
+ * @returns the shutdown sequence, whose signal handlers main.ts installs (tests close the app themselves).
  */
-export async function configureApp(app: NestFastifyApplication, config: AppConfig): Promise<void> {
+export async function configureApp(
+  app: NestFastifyApplication,
+  config: AppConfig,
+): Promise<GracefulShutdown> {
   const fastify = app.getHttpAdapter().getInstance();
+  const shutdown = new GracefulShutdown();
+  shutdown.registerHooks(app, READINESS_PATH);
 
   fastify.addHook('onRequest', (request, reply, done) => {
     void reply.header('x-request-id', request.id);
@@ -94,6 +104,5 @@ export async function configureApp(app: NestFastifyApplication, config: AppConfi
     .addBearerAuth()
     .build();
   SwaggerModule.setup('docs', app, () => SwaggerModule.createDocument(app, openApi));
-
-  app.enableShutdownHooks();
+  return shutdown;
 }

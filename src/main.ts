@@ -22,8 +22,9 @@ const config = loadConfigOrExit();
 const adapter = createFastifyAdapter(config);
 const logger = new PinoNestLogger(adapter.getInstance().log);
 const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(), adapter, { logger });
-await configureApp(app, config);
+const shutdown = await configureApp(app, config);
 await app.listen({ port: config.port, host: config.host });
+shutdown.listen(app, config.shutdown, logger);
 logger.log(`listening on ${await app.getUrl()} with ${JSON.stringify(config.describe())}`, 'Bootstrap');
 if (config.usesDevelopmentJwtSecret)
   logger.warn('JWT_SECRET is unset: using the development signing key', 'Bootstrap');

@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { runAppExpectingExit } from './support/spawn-app.js';
+import { runAppExpectingExit, spawnApp } from './support/spawn-app.js';
 
 const CANARY = 'CANARY-9f3e';
 
@@ -25,5 +25,30 @@ describe('startup configuration', () => {
     expect(code).toBe(1);
     expect(output).toMatch(named);
     expect(output).not.toContain(CANARY);
+  });
+});
+
+describe('shutdown', () => {
+  it('on SIGTERM fails readiness, keeps serving with Connection: close for the drain delay, then exits 0', async () => {
+    const app = await spawnApp({ PGLITE_DIR: 'memory://', SHUTDOWN_DRAIN_MS: '1500', LOG_LEVEL: 'info' });
+    expect((await fetch(`${app.baseUrl}/health/ready`)).status).toBe(200);
+    const keepAlive = await fetch(`${app.baseUrl}/api/jobs?limit=1`);
+    expect(keepAlive.headers.get('connection')).toBe('keep-alive');
+
+    const started = Date.now();
+    const stopped = app.stop();
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    const ready = await fetch(`${app.baseUrl}/health/ready`);
+    expect(ready.status).toBe(503);
+    const during = await fetch(`${app.baseUrl}/api/jobs?limit=1`);
+    expect(during.status).toBe(200);
+    expect(during.headers.get('connection')).toBe('close');
+    expect(((await during.json()) as { items: unknown[] }).items).toHaveLength(1);
+
+    const ended = await stopped;
+    expect(ended).toEqual({ code: 0, signal: null, killed: false });
+    // Bounded by the drain delay plus closing, not by the 72 s keep-alive timeout of idle sockets.
+    expect(Date.now() - started).toBeLessThan(8_000);
+    expect(app.output()).toMatch(/SIGTERM: draining for 1500 ms[\s\S]*"msg":"closed"/);
   });
 });

@@ -44,6 +44,7 @@ export class AppConfig {
     readonly trustProxy: boolean | number | string[];
   };
   readonly seed: { readonly users: number; readonly jobs: number; readonly posts: number };
+  readonly shutdown: { readonly drainDelayMs: number; readonly timeoutMs: number };
 
   constructor(env: EnvironmentVariables) {
     this.nodeEnv = env.NODE_ENV;
@@ -82,6 +83,7 @@ export class AppConfig {
       trustProxy: parseTrustProxy(env.TRUST_PROXY),
     };
     this.seed = { users: env.SEED_USERS, jobs: env.SEED_JOBS, posts: env.SEED_POSTS };
+    this.shutdown = { drainDelayMs: env.SHUTDOWN_DRAIN_MS, timeoutMs: env.SHUTDOWN_TIMEOUT_MS };
   }
 
   get isProduction(): boolean {

@@ -207,6 +207,20 @@ export class EnvironmentVariables {
   @IsTrustProxy()
   TRUST_PROXY = 'false';
 
+  /** After SIGTERM: keep serving (readiness failing, connections closing) this long before closing the server. */
+  @Type(() => Number)
+  @IsInt()
+  @Min(0)
+  @Max(60_000)
+  SHUTDOWN_DRAIN_MS = 500;
+
+  /** Upper bound of the whole shutdown; connections still open then are destroyed. */
+  @Type(() => Number)
+  @IsInt()
+  @Min(1_000)
+  @Max(600_000)
+  SHUTDOWN_TIMEOUT_MS = 10_000;
+
   /** Requests per window and per client address on login and register. */
   @Type(() => Number)
   @IsInt()

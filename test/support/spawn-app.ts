@@ -20,10 +20,7 @@ export interface SpawnedApp {
   baseUrl: string;
   process: ChildProcess;
   output(): string;
-  /**
-   * SIGTERM, then how the process ended. Nest's shutdown hook drains and closes everything, then re-raises the
-   * signal, so a graceful stop ends by SIGTERM; `killed` means it had to be SIGKILLed after 10 s.
-   */
+  /** SIGTERM, then how the process ended; `killed` means it had to be SIGKILLed after 15 s. */
   stop(): Promise<{ code: number | null; signal: NodeJS.Signals | null; killed: boolean }>;
 }
 
@@ -79,7 +76,7 @@ export async function spawnApp(env: Record<string, string>, timeoutMs = 30_000):
       const timer = setTimeout(() => {
         killed = true;
         child.kill('SIGKILL');
-      }, 10_000);
+      }, 15_000);
       const ended = await exited;
       clearTimeout(timer);
       return { ...ended, killed };

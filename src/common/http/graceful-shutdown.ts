@@ -1,0 +1,73 @@
+import type { LoggerService } from '@nestjs/common';
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+
+export interface ShutdownTimings {
+  /** How long to keep serving after the signal, with readiness failing, so a load balancer stops routing here. */
+  drainDelayMs: number;
+  /** Hard bound on the whole shutdown; connections still open then are destroyed. */
+  timeoutMs: number;
+}
+
+/**
+ * The shutdown sequence, owned here rather than left to Nest's signal hook. Closing Fastify straight away destroys
+ * keep-alive sockets whose request the server has not read yet (the client sees ECONNRESET) and leaves sockets that
+ * answer after the close began open until their keep-alive timeout (72 s). So on SIGTERM or SIGINT:
+ * readiness answers 503 and every response carries `Connection: close`; after `drainDelayMs` the app closes
+ * (no new connections, in-flight requests finish, then the database and other resources close); whatever is still
+ * open after `timeoutMs` is destroyed.
+ */
+export class GracefulShutdown {
+  private draining = false;
+
+  get isDraining(): boolean {
+    return this.draining;
+  }
+
+  /** Hooks that must exist before the server starts: call from configureApp. */
+  registerHooks(app: NestFastifyApplication, readinessPath: string): void {
+    const fastify = app.getHttpAdapter().getInstance();
+    fastify.addHook('onRequest', (request, reply, done) => {
+      if (this.draining && request.routeOptions.url === readinessPath) {
+        void reply.code(503).send({ status: 'error', error: { shutdown: { status: 'down' } } });
+        return;
+      }
+      done();
+    });
+    fastify.addHook('onSend', (_request, reply, payload, done) => {
+      if (this.draining) void reply.header('connection', 'close');
+      done(null, payload);
+    });
+  }
+
+  /** Runs the sequence on the first SIGTERM or SIGINT, then exits the process. */
+  listen(app: NestFastifyApplication, timings: ShutdownTimings, logger: LoggerService): void {
+    const onSignal = (signal: NodeJS.Signals) => {
+      if (this.draining) return;
+      this.draining = true;
+      logger.log(`${signal}: draining for ${timings.drainDelayMs} ms, then closing`, 'Shutdown');
+      const deadline = setTimeout(() => {
+        logger.warn(`shutdown exceeded ${timings.timeoutMs} ms: destroying open connections`, 'Shutdown');
+        app.getHttpAdapter().getInstance().server.closeAllConnections();
+        process.exit(1);
+      }, timings.timeoutMs);
+      deadline.unref();
+      void new Promise((resolve) => setTimeout(resolve, timings.drainDelayMs))
+        .then(() => app.close())
+        .then(
+          () => {
+            logger.log('closed', 'Shutdown');
+            process.exit(0);
+          },
+          (error: unknown) => {
+            logger.error(
+              `shutdown failed: ${error instanceof Error ? error.message : String(error)}`,
+              'Shutdown',
+            );
+            process.exit(1);
+          },
+        );
+    };
+    process.once('SIGTERM', onSignal);
+    process.once('SIGINT', onSignal);
+  }
+}
