@@ -1,20 +1,18 @@
-import { Transform, Type } from 'class-transformer';
+import { Transform } from 'class-transformer';
 import {
   IsIn,
   IsBoolean,
-  IsInt,
   IsOptional,
   IsString,
   Matches,
-  Max,
   MaxLength,
-  Min,
   MinLength,
   ValidateIf,
   ValidationArguments,
   registerDecorator,
   ValidationOptions,
 } from 'class-validator';
+import { IsIntBetween } from '../common/validation/validators.js';
 import { parseDurationMs } from './duration.util.js';
 
 export const NODE_ENVS = ['development', 'production', 'test'] as const;
@@ -96,10 +94,7 @@ export class EnvironmentVariables {
   @IsIn(NODE_ENVS)
   NODE_ENV: (typeof NODE_ENVS)[number] = 'development';
 
-  @Type(() => Number)
-  @IsInt()
-  @Min(0)
-  @Max(65535)
+  @IsIntBetween(0, 65535)
   PORT = 3000;
 
   /** Address to listen on: all interfaces by default (containers), 127.0.0.1 to stay local. */
@@ -124,16 +119,10 @@ export class EnvironmentVariables {
   @IsBoolean()
   SEED_ON_EMPTY = true;
 
-  @Type(() => Number)
-  @IsInt()
-  @Min(100)
-  @Max(600_000)
+  @IsIntBetween(100, 600_000)
   DB_STATEMENT_TIMEOUT_MS = 5_000;
 
-  @Type(() => Number)
-  @IsInt()
-  @Min(1)
-  @Max(200)
+  @IsIntBetween(1, 200)
   DB_POOL_MAX = 10;
 
   @IsOptional()
@@ -153,25 +142,16 @@ export class EnvironmentVariables {
   @IsDuration()
   CACHE_DEFAULT_TTL = '60s';
 
-  @Type(() => Number)
-  @IsInt()
-  @Min(0)
-  @Max(10_000_000)
+  @IsIntBetween(0, 10_000_000)
   CACHE_L1_MAX_ENTRIES = 10_000;
 
-  @Type(() => Number)
-  @IsInt()
-  @Min(0)
-  @Max(8 * 1024 * 1024 * 1024)
+  @IsIntBetween(0, 8 * 1024 * 1024 * 1024)
   CACHE_L1_MAX_BYTES = 64 * 1024 * 1024;
 
   @IsDuration()
   CACHE_L1_TTL = '5s';
 
-  @Type(() => Number)
-  @IsInt()
-  @Min(1)
-  @Max(10_000)
+  @IsIntBetween(1, 10_000)
   CACHE_OP_TIMEOUT_MS = 150;
 
   @ValidateIf((env: EnvironmentVariables) => isProduction(env) || env.JWT_SECRET !== undefined)
@@ -192,10 +172,7 @@ export class EnvironmentVariables {
   @IsIn(LOG_LEVELS)
   LOG_LEVEL: (typeof LOG_LEVELS)[number] = 'info';
 
-  @Type(() => Number)
-  @IsInt()
-  @Min(1_024)
-  @Max(64 * 1024 * 1024)
+  @IsIntBetween(1_024, 64 * 1024 * 1024)
   BODY_LIMIT = 102_400;
 
   @IsString()
@@ -208,44 +185,26 @@ export class EnvironmentVariables {
   TRUST_PROXY = 'false';
 
   /** After SIGTERM: keep serving (readiness failing, connections closing) this long before closing the server. */
-  @Type(() => Number)
-  @IsInt()
-  @Min(0)
-  @Max(60_000)
+  @IsIntBetween(0, 60_000)
   SHUTDOWN_DRAIN_MS = 500;
 
   /** Upper bound of the whole shutdown; connections still open then are destroyed. */
-  @Type(() => Number)
-  @IsInt()
-  @Min(1_000)
-  @Max(600_000)
+  @IsIntBetween(1_000, 600_000)
   SHUTDOWN_TIMEOUT_MS = 10_000;
 
   /** Requests per window and per client address on login and register. */
-  @Type(() => Number)
-  @IsInt()
-  @Min(1)
-  @Max(100_000)
+  @IsIntBetween(1, 100_000)
   AUTH_RATE_LIMIT_MAX = 20;
 
   @IsDuration()
   AUTH_RATE_LIMIT_WINDOW = '1m';
 
-  @Type(() => Number)
-  @IsInt()
-  @Min(0)
-  @Max(10_000_000)
+  @IsIntBetween(0, 10_000_000)
   SEED_USERS = 2_000;
 
-  @Type(() => Number)
-  @IsInt()
-  @Min(0)
-  @Max(10_000_000)
+  @IsIntBetween(0, 10_000_000)
   SEED_JOBS = 10_000;
 
-  @Type(() => Number)
-  @IsInt()
-  @Min(0)
-  @Max(10_000_000)
+  @IsIntBetween(0, 10_000_000)
   SEED_POSTS = 20_000;
 }

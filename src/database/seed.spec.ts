@@ -1,9 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { asc, count } from 'drizzle-orm';
 import { verifyPassword } from '../auth/password.util.js';
-import { openDatabase } from './database.connection.js';
+import { openMemoryDatabase } from '../../test/support/memory-database.js';
 import type { DatabaseConnection, Db } from './database.types.js';
-import { runMigrations } from './migrate.js';
 import { follows, JOB_TYPES, jobs, posts, users } from './schema.js';
 import { CATEGORIES, LOCATIONS, ROLES_BY_CATEGORY } from './seed-data.js';
 import { createRandom, DatabaseNotEmptyError, SEED_PASSWORD, seedDatabase } from './seed.js';
@@ -71,13 +70,7 @@ describe('createRandom', () => {
 
 describe('seedDatabase', () => {
   const open = async () => {
-    const database = await openDatabase({
-      url: undefined,
-      pgliteDir: 'memory://',
-      statementTimeoutMs: 5000,
-      poolMax: 1,
-    });
-    await runMigrations(database);
+    const database = await openMemoryDatabase();
     return database;
   };
 

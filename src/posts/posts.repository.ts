@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { count, desc, eq, inArray, type SQL } from 'drizzle-orm';
+import { count, desc, eq, inArray, sql, type SQL } from 'drizzle-orm';
 import { DB } from '../database/database.constants.js';
 import type { Db } from '../database/database.types.js';
 import { follows, posts, users } from '../database/schema.js';
@@ -67,7 +67,10 @@ export class PostsRepository {
   }
 
   async update(id: number, content: string): Promise<void> {
-    await this.db.update(posts).set({ content, updatedAt: new Date() }).where(eq(posts.id, id));
+    await this.db
+      .update(posts)
+      .set({ content, updatedAt: sql`now()` })
+      .where(eq(posts.id, id));
   }
 
   async delete(id: number): Promise<void> {

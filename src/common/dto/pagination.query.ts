@@ -1,6 +1,5 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
-import { IsInt, Max, Min } from 'class-validator';
-import { ToInt } from '../validation/validators.js';
+import { IsIntBetween } from '../validation/validators.js';
 
 export const MAX_SKIP = 1_000_000;
 export const MAX_LIMIT = 100;
@@ -9,17 +8,11 @@ export const DEFAULT_LIMIT = 20;
 /** `skip` and `limit` of every list, with their defaults applied so `?limit=20` and no limit mean the same. */
 export class PaginationQuery {
   @ApiPropertyOptional({ minimum: 0, maximum: MAX_SKIP, default: 0 })
-  @ToInt()
-  @IsInt()
-  @Min(0)
-  @Max(MAX_SKIP)
+  @IsIntBetween(0, MAX_SKIP)
   skip: number = 0;
 
   @ApiPropertyOptional({ minimum: 1, maximum: MAX_LIMIT, default: DEFAULT_LIMIT })
-  @ToInt()
-  @IsInt()
-  @Min(1)
-  @Max(MAX_LIMIT)
+  @IsIntBetween(1, MAX_LIMIT)
   limit: number = DEFAULT_LIMIT;
 }
 

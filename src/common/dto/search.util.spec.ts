@@ -1,8 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { sql } from 'drizzle-orm';
-import { openDatabase } from '../../database/database.connection.js';
+import { openMemoryDatabase } from '../../../test/support/memory-database.js';
 import type { DatabaseConnection } from '../../database/database.types.js';
-import { runMigrations } from '../../database/migrate.js';
 import { containsPattern } from './search.util.js';
 
 describe('containsPattern', () => {
@@ -31,13 +30,7 @@ describe('containsPattern against PostgreSQL ILIKE', () => {
   let database: DatabaseConnection;
 
   beforeAll(async () => {
-    database = await openDatabase({
-      url: undefined,
-      pgliteDir: 'memory://',
-      statementTimeoutMs: 5000,
-      poolMax: 1,
-    });
-    await runMigrations(database);
+    database = await openMemoryDatabase();
   }, 60_000);
 
   afterAll(async () => {

@@ -9,9 +9,8 @@ import {
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { DrizzleQueryError } from 'drizzle-orm';
 import { STATUS_CODES } from 'node:http';
-import { openDatabase } from '../../database/database.connection.js';
+import { openMemoryDatabase } from '../../../test/support/memory-database.js';
 import type { DatabaseConnection } from '../../database/database.types.js';
-import { runMigrations } from '../../database/migrate.js';
 import { jobs, posts, users } from '../../database/schema.js';
 import { findSqlState, toErrorResponse } from './error-response.util.js';
 
@@ -222,13 +221,7 @@ describe('toErrorResponse with errors from a real database', () => {
   let userId: number;
 
   beforeAll(async () => {
-    database = await openDatabase({
-      url: undefined,
-      pgliteDir: 'memory://',
-      statementTimeoutMs: 5000,
-      poolMax: 1,
-    });
-    await runMigrations(database);
+    database = await openMemoryDatabase();
     const [user] = await database.db
       .insert(users)
       .values({ email: 'taken@example.com', passwordHash: 'x', name: 'Ada' })

@@ -42,5 +42,9 @@ export const ToBoolean = () =>
 export const Trim = () =>
   Transform(({ value }: { value: unknown }) => (typeof value === 'string' ? value.trim() : value));
 
+/** A whole number within [min, max], given as decimal digits (query, params, env) or a JSON number (bodies). */
+export const IsIntBetween = (min: number, max: number) =>
+  applyDecorators(ToInt(), IsInt(), Min(min), Max(max));
+
 /** A positive int4 id given as a decimal string (route params) or number (bodies). */
-export const IsId = () => applyDecorators(ToInt(), IsInt(), Min(1), Max(INT4_MAX));
+export const IsId = () => IsIntBetween(1, INT4_MAX);
