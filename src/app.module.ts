@@ -1,8 +1,10 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { APP_FILTER, APP_PIPE } from '@nestjs/core';
 import { AuthModule } from './auth/auth.module.js';
+import { RedisCacheModule } from './cache/index.js';
 import { AllExceptionsFilter } from './common/http/all-exceptions.filter.js';
 import { StrictValidationPipe } from './common/validation/strict-validation.pipe.js';
+import { AppConfig } from './config/app-config.js';
 import { AppConfigModule, type EnvOverrides } from './config/config.module.js';
 import { HealthModule } from './health/health.module.js';
 import { JobsModule } from './jobs/jobs.module.js';
@@ -26,7 +28,25 @@ export class AppModule {
   static forRoot(env: EnvOverrides = {}): DynamicModule {
     return {
       module: AppModule,
-      imports: [AppConfigModule.forRoot(env), AuthModule, UsersModule, JobsModule, PostsModule, HealthModule],
+      imports: [
+        AppConfigModule.forRoot(env),
+        RedisCacheModule.forRootAsync({
+          isGlobal: true,
+          inject: [AppConfig],
+          useFactory: (config: AppConfig) => ({
+            url: config.redis.url,
+            tlsCaFile: config.redis.tlsCaFile,
+            prefix: config.cache.prefix,
+            opTimeoutMs: config.cache.opTimeoutMs,
+            argumentPipe: createValidationPipe(),
+          }),
+        }),
+        AuthModule,
+        UsersModule,
+        JobsModule,
+        PostsModule,
+        HealthModule,
+      ],
       providers: [
         { provide: APP_PIPE, useFactory: createValidationPipe },
         { provide: APP_FILTER, useClass: AllExceptionsFilter },

@@ -7,6 +7,7 @@ import {
   ApiTags,
   ApiTooManyRequestsResponse,
 } from '@nestjs/swagger';
+import { InvalidatesCache } from '../cache/index.js';
 import { UserProfileDto } from '../users/dto/user.response.js';
 import { JwtAuthGuard } from './auth.guards.js';
 import type { AuthUser } from './auth.types.js';
@@ -25,6 +26,7 @@ export class AuthController {
 
   @Post('register')
   @RouteConfig(RATE_LIMITED)
+  @InvalidatesCache('users:list:')
   @ApiConflictResponse({ description: 'The email is taken' })
   @ApiTooManyRequestsResponse()
   register(@Body() dto: RegisterDto) {

@@ -20,6 +20,7 @@ import {
   ApiTags,
 } from '@nestjs/swagger';
 import { JwtAuthGuard } from '../auth/auth.guards.js';
+import { Cached, InvalidatesCache } from '../cache/index.js';
 import type { AuthUser } from '../auth/auth.types.js';
 import { CurrentUser } from '../auth/current-user.decorator.js';
 import { IdParams } from '../common/dto/id.params.js';
@@ -35,18 +36,21 @@ export class JobsController {
   constructor(private readonly jobs: JobsService) {}
 
   @Get()
+  @Cached(120, 'jobs:list:{skip}:{limit}:{search}:{location}:{category}:{type}:{status}')
   @ApiOkResponse({ type: JobPageDto })
   list(@Query() query: ListJobsQuery) {
     return this.jobs.list(query);
   }
 
   @Get('stats/overview')
+  @Cached(300, 'jobs:stats:overview')
   @ApiOkResponse({ type: JobStatsDto })
   stats() {
     return this.jobs.stats();
   }
 
   @Get(':id')
+  @Cached(120, 'jobs:item:{id}')
   @ApiOkResponse({ type: JobDto })
   @ApiNotFoundResponse()
   get(@Param() { id }: IdParams) {
@@ -55,6 +59,7 @@ export class JobsController {
 
   @Post()
   @UseGuards(JwtAuthGuard)
+  @InvalidatesCache('jobs:list:', 'jobs:stats:')
   @ApiBearerAuth()
   @ApiCreatedResponse({ type: JobDto })
   create(@Body() dto: CreateJobDto, @CurrentUser() viewer: AuthUser) {
@@ -63,6 +68,7 @@ export class JobsController {
 
   @Patch(':id')
   @UseGuards(JwtAuthGuard)
+  @InvalidatesCache('jobs:list:', 'jobs:stats:', 'jobs:item:{id}')
   @ApiBearerAuth()
   @ApiOkResponse({ type: JobDto })
   @ApiForbiddenResponse({ description: 'Not the owner' })
@@ -73,6 +79,7 @@ export class JobsController {
   @Delete(':id')
   @HttpCode(204)
   @UseGuards(JwtAuthGuard)
+  @InvalidatesCache('jobs:list:', 'jobs:stats:', 'jobs:item:{id}')
   @ApiBearerAuth()
   @ApiNoContentResponse()
   @ApiForbiddenResponse({ description: 'Not the owner' })

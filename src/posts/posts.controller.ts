@@ -21,10 +21,14 @@ import {
 import { JwtAuthGuard, OptionalJwtAuthGuard } from '../auth/auth.guards.js';
 import type { AuthUser } from '../auth/auth.types.js';
 import { CurrentUser } from '../auth/current-user.decorator.js';
+import { Cached, InvalidatesCache } from '../cache/index.js';
 import { IdParams } from '../common/dto/id.params.js';
 import { PaginationQuery } from '../common/dto/pagination.query.js';
 import { ListPostsQuery, PostContentDto, PostDto, PostPageDto, UserIdParams } from './dto/posts.dto.js';
 import { PostsService } from './posts.service.js';
+
+/** Only authors change their posts, so the viewer is the author whose list changes. */
+const POST_CHANGES = ['posts:list:', 'posts:user:{user.id}:'];
 
 @ApiTags('posts')
 @Controller('api/posts')
@@ -33,6 +37,7 @@ export class PostsController {
 
   @Get()
   @UseGuards(OptionalJwtAuthGuard)
+  @Cached(30, 'posts:list:{skip}:{limit}:{following}:{user.id}')
   @ApiBearerAuth()
   @ApiOkResponse({ type: PostPageDto })
   list(@Query() query: ListPostsQuery, @CurrentUser() viewer?: AuthUser) {
@@ -40,6 +45,7 @@ export class PostsController {
   }
 
   @Get('user/:userId')
+  @Cached(30, 'posts:user:{userId}:{skip}:{limit}')
   @ApiOkResponse({ type: PostPageDto })
   listByAuthor(@Param() { userId }: UserIdParams, @Query() page: PaginationQuery) {
     return this.posts.listByAuthor(userId, page);
@@ -47,6 +53,7 @@ export class PostsController {
 
   @Post()
   @UseGuards(JwtAuthGuard)
+  @InvalidatesCache(...POST_CHANGES)
   @ApiBearerAuth()
   @ApiCreatedResponse({ type: PostDto })
   create(@Body() dto: PostContentDto, @CurrentUser() viewer: AuthUser) {
@@ -55,6 +62,7 @@ export class PostsController {
 
   @Patch(':id')
   @UseGuards(JwtAuthGuard)
+  @InvalidatesCache(...POST_CHANGES)
   @ApiBearerAuth()
   @ApiOkResponse({ type: PostDto })
   @ApiForbiddenResponse({ description: 'Not the author' })
@@ -65,6 +73,7 @@ export class PostsController {
   @Delete(':id')
   @HttpCode(204)
   @UseGuards(JwtAuthGuard)
+  @InvalidatesCache(...POST_CHANGES)
   @ApiBearerAuth()
   @ApiNoContentResponse()
   @ApiForbiddenResponse({ description: 'Not the author' })

@@ -3,10 +3,14 @@ import { ApiBearerAuth, ApiNoContentResponse, ApiOkResponse, ApiTags } from '@ne
 import { JwtAuthGuard, OptionalJwtAuthGuard } from '../auth/auth.guards.js';
 import type { AuthUser } from '../auth/auth.types.js';
 import { CurrentUser } from '../auth/current-user.decorator.js';
+import { Cached, InvalidatesCache } from '../cache/index.js';
 import { IdParams } from '../common/dto/id.params.js';
 import { ListUsersQuery } from './dto/list-users.query.js';
 import { UserPageDto, UserProfileDto } from './dto/user.response.js';
 import { UsersService } from './users.service.js';
+
+/** A follow changes both users' counts, every list's counts and isFollowing, and the follower's feed. */
+const FOLLOW_CHANGES = ['users:list:', 'users:item:{id}', 'users:item:{user.id}', 'posts:list:'];
 
 @ApiTags('users')
 @ApiBearerAuth()
@@ -16,6 +20,7 @@ export class UsersController {
 
   @Get('list')
   @UseGuards(OptionalJwtAuthGuard)
+  @Cached(180, 'users:list:{skip}:{limit}:{search}:{user.id}')
   @ApiOkResponse({ type: UserPageDto })
   list(@Query() query: ListUsersQuery, @CurrentUser() viewer?: AuthUser) {
     return this.users.list(query, viewer);
@@ -23,6 +28,7 @@ export class UsersController {
 
   @Get(':id')
   @UseGuards(OptionalJwtAuthGuard)
+  @Cached(180, 'users:item:{id}:{user.id}')
   @ApiOkResponse({ type: UserProfileDto })
   get(@Param() { id }: IdParams, @CurrentUser() viewer?: AuthUser) {
     return this.users.getProfile(id, viewer);
@@ -31,6 +37,7 @@ export class UsersController {
   @Post(':id/follow')
   @HttpCode(204)
   @UseGuards(JwtAuthGuard)
+  @InvalidatesCache(...FOLLOW_CHANGES)
   @ApiNoContentResponse()
   follow(@Param() { id }: IdParams, @CurrentUser() viewer: AuthUser) {
     return this.users.follow(viewer, id);
@@ -39,6 +46,7 @@ export class UsersController {
   @Delete(':id/follow')
   @HttpCode(204)
   @UseGuards(JwtAuthGuard)
+  @InvalidatesCache(...FOLLOW_CHANGES)
   @ApiNoContentResponse()
   unfollow(@Param() { id }: IdParams, @CurrentUser() viewer: AuthUser) {
     return this.users.unfollow(viewer, id);

@@ -1,0 +1,283 @@
+import { Inject, Injectable, Logger, OnModuleDestroy } from '@nestjs/common';
+import { createCache, type Cache } from 'cache-manager';
+import { Keyv } from 'keyv';
+import KeyvRedis from '@keyv/redis';
+import { LRUCache } from 'lru-cache';
+import { REDIS_CACHE_CLIENT } from './cache.constants.js';
+import { REDIS_CACHE_OPTIONS } from './cache.module-definition.js';
+import type { RedisCacheModuleOptions } from './cache.types.js';
+import { decodeEntry, encodeEntry, type CacheEntry } from './cache-entry.js';
+import { FailureLog } from './failure-log.js';
+import {
+  MemoryGenerationCounters,
+  RedisGenerationCounters,
+  type GenerationCounters,
+} from './generation-counters.js';
+import type { RedisClient } from './redis-client.factory.js';
+
+/** Where one cached response lives: its entry key and the generation counters of every prefix covering it. */
+export interface EntryLocation {
+  entryKey: string;
+  generationKeys: string[];
+}
+
+export type ReadResult =
+  | { kind: 'hit'; entry: CacheEntry }
+  /** Not usable from the cache; `generations` are the values to fill under, read before the handler runs. */
+  | { kind: 'miss'; generations: string[] }
+  /** The cache cannot be trusted or reached for this key right now: serve without reading or filling. */
+  | { kind: 'bypass'; reason: 'unavailable' | 'timeout' | 'generation-missing' | 'invalidation-pending' };
+
+export interface CacheCounters {
+  hits: number;
+  misses: number;
+  bypasses: number;
+  staleEntriesRefused: number;
+  l2Errors: number;
+  timeouts: number;
+  fills: number;
+  invalidations: number;
+}
+
+class DeadlineExceeded extends Error {}
+
+/** A bounded in-process store with the Map-like surface Keyv expects (Keyv passes the TTL as a number). */
+class LruStore {
+  private readonly lru: LRUCache<string, string | object>;
+
+  constructor(max: number) {
+    this.lru = new LRUCache({ max });
+  }
+
+  get(key: string) {
+    return this.lru.get(key);
+  }
+
+  set(key: string, value: string | object, ttl?: number) {
+    this.lru.set(key, value, { ttl });
+    return this;
+  }
+
+  delete(key: string) {
+    return this.lru.delete(key);
+  }
+
+  clear() {
+    this.lru.clear();
+  }
+
+  keys(): string[] {
+    return [...this.lru.keys()];
+  }
+}
+
+/** Generation counters outlive any entry: at least a day, refreshed on every fill and bump. */
+export const MIN_GENERATION_TTL_MS = 86_400_000;
+
+/**
+ * The only code that touches the cache's storage. Entries go through cache-manager and Keyv (@keyv/redis on the
+ * module's node-redis client, or an in-process LRU when Redis is not configured); generation counters use the raw
+ * client. Every read on a request's path runs under one deadline; every failure is counted, logged once per window,
+ * and turned into a bypass, so the cache never fails or stalls a request.
+ */
+@Injectable()
+export class CacheStore implements OnModuleDestroy {
+  readonly counters: CacheCounters = {
+    hits: 0,
+    misses: 0,
+    bypasses: 0,
+    staleEntriesRefused: 0,
+    l2Errors: 0,
+    timeouts: 0,
+    fills: 0,
+    invalidations: 0,
+  };
+  readonly backend: 'redis' | 'memory';
+  private readonly logger = new Logger('RedisCache');
+  private readonly failures = new FailureLog(this.logger);
+  private readonly entries: Cache;
+  private readonly keyv: Keyv;
+  private readonly generations: GenerationCounters;
+  private readonly deadlineMs: number;
+  /** Prefixes whose bump failed everywhere: keys under them bypass the cache here until a retry succeeds. */
+  private readonly pendingBumps = new Set<string>();
+  private retryTimer: NodeJS.Timeout | undefined;
+  generationTtlMs = MIN_GENERATION_TTL_MS;
+
+  constructor(
+    @Inject(REDIS_CACHE_OPTIONS) options: RedisCacheModuleOptions,
+    @Inject(REDIS_CACHE_CLIENT) private readonly client: RedisClient | undefined,
+  ) {
+    this.deadlineMs = options.opTimeoutMs ?? 150;
+    if (client) {
+      this.backend = 'redis';
+      const store = new KeyvRedis(client, { throwOnErrors: false, useUnlink: true });
+      // Entries are stored as framed strings (cache-entry.ts), not Keyv's JSON envelope: a hit must not parse the
+      // body. Redis enforces the TTL (KeyvRedis writes PX), so the envelope's `expires` is not needed.
+      this.keyv = new Keyv({
+        store,
+        useKeyPrefix: false,
+        namespace: undefined,
+        serialize: ({ value }) => value as string,
+        deserialize: (raw) => ({ value: raw as never }),
+      });
+      this.generations = new RedisGenerationCounters(client);
+    } else {
+      this.backend = 'memory';
+      this.keyv = new Keyv({ store: new LruStore(10_000), useKeyPrefix: false });
+      this.generations = new MemoryGenerationCounters();
+    }
+    this.keyv.on('error', (error: unknown) => this.fail('entry store', error));
+    this.entries = createCache({ stores: [this.keyv] });
+  }
+
+  /** Reads the entry and the generations covering it in one round trip, under the deadline. */
+  async read(location: EntryLocation): Promise<ReadResult> {
+    if (location.generationKeys.some((key) => this.pendingBumps.has(key))) {
+      return this.bypass('invalidation-pending');
+    }
+    let raw: unknown;
+    let generations: (string | null)[];
+    try {
+      [generations, raw] = await this.withDeadline(
+        Promise.all([
+          this.generations.read(location.generationKeys),
+          this.entries.get<string>(location.entryKey),
+        ]),
+      );
+    } catch (error) {
+      return this.bypass(error instanceof DeadlineExceeded ? 'timeout' : 'unavailable', error);
+    }
+    let current: string[];
+    if (generations.some((value) => value === null)) {
+      // First use, expired, evicted, or removed after a refused bump: re-create from the clock, then trust only
+      // entries filled under the new values (none yet).
+      try {
+        current = await this.withDeadline(
+          this.generations.ensure(location.generationKeys, this.generationTtlMs),
+        );
+      } catch (error) {
+        return this.bypass(error instanceof DeadlineExceeded ? 'timeout' : 'generation-missing', error);
+      }
+      this.counters.misses++;
+      return { kind: 'miss', generations: current };
+    }
+    current = generations as string[];
+    const entry = decodeEntry(raw);
+    if (entry && this.isFresh(entry.generations, current)) {
+      this.counters.hits++;
+      return { kind: 'hit', entry };
+    }
+    if (entry) this.counters.staleEntriesRefused++;
+    this.counters.misses++;
+    return { kind: 'miss', generations: current };
+  }
+
+  /**
+   * Whether an entry was filled under the current generations. This check closes the stale-set race: a fill that
+   * started before an invalidation carries the old generation and is refused. Protected so that a test can turn
+   * it off and prove the race is real (the negative control).
+   */
+  protected isFresh(entryGenerations: string[], current: string[]): boolean {
+    return entryGenerations.length === current.length && entryGenerations.every((g, i) => g === current[i]);
+  }
+
+  /** Stores an entry without making the caller wait; failures are counted and logged, never thrown. */
+  fill(location: EntryLocation, entry: CacheEntry, ttlMs: number): void {
+    this.counters.fills++;
+    void Promise.all([
+      this.entries.set(location.entryKey, encodeEntry(entry), ttlMs),
+      this.generations.touch(location.generationKeys, this.generationTtlMs),
+    ]).catch((error) => this.fail('fill', error));
+  }
+
+  /**
+   * Makes every entry under the given generation counters unreachable: O(1) per prefix, awaited under the deadline.
+   * When the bump is refused, the counters are removed (readers then bypass until they are re-created); when
+   * neither works, this instance bypasses those prefixes and retries until Redis takes the bump.
+   */
+  async invalidate(generationKeys: string[]): Promise<void> {
+    if (generationKeys.length === 0) return;
+    this.counters.invalidations++;
+    try {
+      await this.withDeadline(this.generations.bump(generationKeys, this.generationTtlMs));
+      return;
+    } catch (error) {
+      this.fail('invalidation', error);
+    }
+    try {
+      await this.withDeadline(this.generations.remove(generationKeys));
+      return;
+    } catch (error) {
+      this.fail('invalidation fallback', error);
+    }
+    for (const key of generationKeys) this.pendingBumps.add(key);
+    this.scheduleRetry();
+  }
+
+  /** Deletes entries whose physical key starts with `keyPrefix` by SCAN + UNLINK: only for prefixes unknown at startup. */
+  async deleteByScan(keyPrefix: string): Promise<number> {
+    const escaped = keyPrefix.replace(/[*?[\]\\]/g, (c) => `\\${c}`);
+    if (!this.client) {
+      let removed = 0;
+      const store = this.keyv.store as LruStore;
+      for (const key of store.keys()) if (key.startsWith(keyPrefix) && store.delete(key)) removed++;
+      return removed;
+    }
+    let removed = 0;
+    for await (const keys of this.client.scanIterator({ MATCH: `${escaped}*`, COUNT: 1_000 })) {
+      if (keys.length > 0) removed += await this.client.unlink(keys);
+    }
+    return removed;
+  }
+
+  onModuleDestroy(): void {
+    clearTimeout(this.retryTimer);
+  }
+
+  private scheduleRetry(): void {
+    if (this.retryTimer) return;
+    this.retryTimer = setTimeout(() => {
+      this.retryTimer = undefined;
+      const keys = [...this.pendingBumps];
+      void this.generations
+        .bump(keys, this.generationTtlMs)
+        .then(() => {
+          for (const key of keys) this.pendingBumps.delete(key);
+          this.logger.log(`deferred invalidation of ${keys.length} prefix(es) applied`);
+        })
+        .catch((error: unknown) => {
+          this.fail('deferred invalidation', error);
+          this.scheduleRetry();
+        });
+    }, 500);
+    this.retryTimer.unref();
+  }
+
+  private bypass(reason: Extract<ReadResult, { kind: 'bypass' }>['reason'], error?: unknown): ReadResult {
+    this.counters.bypasses++;
+    if (reason === 'timeout') {
+      this.counters.timeouts++;
+      this.failures.report('timeout', `cache read exceeded ${this.deadlineMs} ms; serving uncached`);
+    } else if (error !== undefined) {
+      this.fail('read', error);
+    }
+    return { kind: 'bypass', reason };
+  }
+
+  private fail(operation: string, error: unknown): void {
+    this.counters.l2Errors++;
+    const detail = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+    this.failures.report(operation, `cache ${operation} failed (${detail}); serving uncached`);
+  }
+
+  private withDeadline<T>(operation: Promise<T>): Promise<T> {
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new DeadlineExceeded()), this.deadlineMs);
+    });
+    // The operation may still settle after the deadline: keep its rejection from going unhandled.
+    operation.catch(() => undefined);
+    return Promise.race([operation, deadline]).finally(() => clearTimeout(timer));
+  }
+}

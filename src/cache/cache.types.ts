@@ -1,0 +1,44 @@
+import type { PipeTransform } from '@nestjs/common';
+import type { FastifyRequest } from 'fastify';
+import type { Ttl } from './ttl.util.js';
+
+export interface RedisCacheModuleOptions {
+  /** `redis://` or `rediss://`; unset keeps every entry in process memory, with the same behaviour otherwise. */
+  url?: string;
+  /** PEM file of the CA that signed the Redis server's certificate, for `rediss://`. */
+  tlsCaFile?: string;
+  /** Namespace of every physical key, e.g. `'jobboard:'` (a trailing `:` is added when missing). */
+  prefix: string;
+  /** One budget for the Redis reads on a request's path (default 150 ms); past it the request is served uncached. */
+  opTimeoutMs?: number;
+  /** TTL of entries written through {@link CacheService.set} without one (default 60 s). */
+  defaultTtl?: Ttl;
+  /** Scopes every key by tenant: two tenants never share an entry or a generation counter. */
+  tenantResolver?: (request: FastifyRequest) => string | undefined;
+  /**
+   * Validates and transforms route params and query before a lookup, so the key is built from the same DTO the
+   * handler receives (defaults applied) and an invalid request fails the same way warm or cold. Pass the app's
+   * global ValidationPipe; default: a ValidationPipe with `transform`, `whitelist` and `forbidNonWhitelisted`.
+   */
+  argumentPipe?: PipeTransform;
+  /** Responses larger than this are sent but not stored (default 1 MiB). */
+  maxEntryBytes?: number;
+}
+
+export interface CachedOptions {
+  /**
+   * `'public'` declares that a route behind an auth guard answers the same to everyone, so its key needs no
+   * `{user.id}`. Without it such a route must key on the viewer (startup fails otherwise).
+   */
+  scope?: 'public' | 'viewer';
+}
+
+export interface CachedMetadata {
+  ttl: Ttl;
+  pattern: string;
+  options: CachedOptions;
+}
+
+export interface InvalidatesMetadata {
+  prefixes: string[];
+}

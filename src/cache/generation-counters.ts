@@ -1,0 +1,102 @@
+import { LRUCache } from 'lru-cache';
+import type { RedisClient } from './redis-client.factory.js';
+
+/**
+ * Generation counters, one per invalidation prefix. A counter never goes back: a missing one (expired, evicted, or
+ * deliberately removed after a failed bump) is re-created from the clock in microseconds, which is above any value
+ * an earlier counter reached by increments, never from 0.
+ */
+export interface GenerationCounters {
+  /** Current values; `null` for a missing counter (the caller bypasses the cache for keys it covers). */
+  read(keys: string[]): Promise<(string | null)[]>;
+  /**
+   * Creates missing counters (SET NX; existing ones are left alone) and returns the values now in place. Safe to
+   * fill under: a re-created counter is above any value the old one reached, so older entries stay unreachable.
+   */
+  ensure(keys: string[], ttlMs: number): Promise<string[]>;
+  /** Moves every counter forward, creating missing ones first, and refreshes their TTL. */
+  bump(keys: string[], ttlMs: number): Promise<void>;
+  /** Removes counters: the fallback when a bump is refused (UNLINK still works when Redis is out of memory). */
+  remove(keys: string[]): Promise<void>;
+  /** Refreshes the TTL of counters in use, so they outlive the entries that depend on them. */
+  touch(keys: string[], ttlMs: number): Promise<void>;
+}
+
+export const generationSeed = () => String(Date.now() * 1_000);
+
+export class RedisGenerationCounters implements GenerationCounters {
+  constructor(private readonly client: RedisClient) {}
+
+  async read(keys: string[]) {
+    return keys.length === 0 ? [] : this.client.mGet(keys);
+  }
+
+  async ensure(keys: string[], ttlMs: number) {
+    if (keys.length === 0) return [];
+    const multi = this.client.multi();
+    for (const key of keys) multi.set(key, generationSeed(), { NX: true, PX: ttlMs });
+    multi.mGet(keys);
+    const replies = await multi.exec();
+    const values = replies.at(-1) as unknown as (string | null)[];
+    if (values.some((value) => value === null))
+      throw new Error('generation counter vanished while being created');
+    return values as string[];
+  }
+
+  async bump(keys: string[], ttlMs: number) {
+    if (keys.length === 0) return;
+    const multi = this.client.multi();
+    for (const key of keys) {
+      multi.set(key, generationSeed(), { NX: true, PX: ttlMs });
+      multi.incr(key);
+      multi.pExpire(key, ttlMs);
+    }
+    await multi.exec();
+  }
+
+  async remove(keys: string[]) {
+    if (keys.length > 0) await this.client.unlink(keys);
+  }
+
+  async touch(keys: string[], ttlMs: number) {
+    if (keys.length === 0) return;
+    const multi = this.client.multi();
+    for (const key of keys) multi.pExpire(key, ttlMs);
+    await multi.execAsPipeline();
+  }
+}
+
+/** The same semantics in process memory, for `REDIS_URL` unset. */
+export class MemoryGenerationCounters implements GenerationCounters {
+  private readonly counters = new LRUCache<string, bigint>({ max: 100_000, ttlAutopurge: false });
+
+  async read(keys: string[]) {
+    return keys.map((key) => this.counters.get(key)?.toString() ?? null);
+  }
+
+  async ensure(keys: string[], ttlMs: number) {
+    return keys.map((key) => {
+      const value = this.counters.get(key) ?? BigInt(generationSeed());
+      this.counters.set(key, value, { ttl: ttlMs });
+      return value.toString();
+    });
+  }
+
+  async bump(keys: string[], ttlMs: number) {
+    for (const key of keys) {
+      const current = this.counters.get(key) ?? BigInt(generationSeed());
+      this.counters.set(key, current + 1n, { ttl: ttlMs });
+    }
+  }
+
+  async remove(keys: string[]) {
+    for (const key of keys) this.counters.delete(key);
+  }
+
+  async touch(keys: string[], ttlMs: number) {
+    for (const key of keys) {
+      const value = this.counters.get(key);
+      if (value !== undefined) this.counters.set(key, value, { ttl: ttlMs });
+    }
+  }
+}

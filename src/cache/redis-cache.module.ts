@@ -1,0 +1,90 @@
+import { Inject, Logger, Module, OnApplicationShutdown, OnModuleInit, type Provider } from '@nestjs/common';
+import { DiscoveryModule, HttpAdapterHost } from '@nestjs/core';
+import type { FastifyInstance } from 'fastify';
+import { REDIS_CACHE_CLIENT } from './cache.constants.js';
+import { ConfigurableModuleClass, REDIS_CACHE_OPTIONS } from './cache.module-definition.js';
+import type { RedisCacheModuleOptions } from './cache.types.js';
+import { CacheInterceptor } from './cache.interceptor.js';
+import { CacheRegistry } from './cache-registry.js';
+import { CacheService } from './cache.service.js';
+import { CacheStore, MIN_GENERATION_TTL_MS } from './cache-store.js';
+import { registerConditionalGet } from './conditional-get.hook.js';
+import { FailureLog } from './failure-log.js';
+import { InvalidateCacheInterceptor } from './invalidate-cache.interceptor.js';
+import { KeySpace } from './key-space.js';
+import { createRedisClient, type RedisClient } from './redis-client.factory.js';
+
+const clientProvider: Provider = {
+  provide: REDIS_CACHE_CLIENT,
+  inject: [REDIS_CACHE_OPTIONS],
+  useFactory: (options: RedisCacheModuleOptions): RedisClient | undefined => {
+    if (!options.url) return undefined;
+    const client = createRedisClient(options.url, { tlsCaFile: options.tlsCaFile });
+    // Without an 'error' listener a dying connection crashes the process; with one, an outage is one log line.
+    const failures = new FailureLog(new Logger('RedisCache'));
+    client.on('error', (error: Error) => failures.report('connection', `Redis connection: ${error.message}`));
+    // Started, never awaited: the app serves (uncached) while Redis is absent, and the client keeps reconnecting.
+    client
+      .connect()
+      .catch((error: Error) => failures.report('connection', `Redis connection: ${error.message}`));
+    return client;
+  },
+};
+
+/**
+ * The cache: `@Cached` and `@InvalidatesCache` on any controller, backed by Redis through cache-manager and Keyv,
+ * or by process memory when no URL is configured. Imports nothing from the application.
+ *
+ * @example
+ * ```ts
+ * RedisCacheModule.forRoot({ url: process.env.REDIS_URL, prefix: 'jobboard:', isGlobal: true })
+ * ```
+ */
+@Module({
+  imports: [DiscoveryModule],
+  providers: [
+    clientProvider,
+    {
+      provide: KeySpace,
+      inject: [REDIS_CACHE_OPTIONS],
+      useFactory: (options: RedisCacheModuleOptions) =>
+        new KeySpace(options.prefix.endsWith(':') ? options.prefix : `${options.prefix}:`),
+    },
+    CacheRegistry,
+    CacheStore,
+    CacheService,
+    CacheInterceptor,
+    InvalidateCacheInterceptor,
+  ],
+  exports: [
+    CacheService,
+    CacheInterceptor,
+    InvalidateCacheInterceptor,
+    CacheRegistry,
+    CacheStore,
+    KeySpace,
+    REDIS_CACHE_CLIENT,
+    // @UseInterceptors(CacheInterceptor) instantiates the interceptor in the controller's module.
+    REDIS_CACHE_OPTIONS,
+  ],
+})
+export class RedisCacheModule extends ConfigurableModuleClass implements OnModuleInit, OnApplicationShutdown {
+  constructor(
+    private readonly adapterHost: HttpAdapterHost,
+    private readonly registry: CacheRegistry,
+    private readonly store: CacheStore,
+    @Inject(REDIS_CACHE_CLIENT) private readonly client: RedisClient | undefined,
+  ) {
+    super();
+  }
+
+  onModuleInit(): void {
+    this.store.generationTtlMs = Math.max(MIN_GENERATION_TTL_MS, 2 * this.registry.longestTtlMs);
+    const fastify = this.adapterHost.httpAdapter?.getInstance<FastifyInstance>();
+    if (fastify) registerConditionalGet(fastify);
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    if (this.client?.isOpen) this.client.destroy();
+  }
+}
