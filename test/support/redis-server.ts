@@ -1,0 +1,98 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { createClient, type RedisClientType } from '@redis/client';
+import { freePort } from './spawn-app.js';
+
+/**
+ * A redis-server of the test's own on a free loopback port, so that the test can kill, freeze and restart it
+ * without touching the shared local Redis. Nothing is persisted.
+ */
+export class TestRedisServer {
+  private process: ChildProcess | undefined;
+  private admin: RedisClientType | undefined;
+
+  private constructor(
+    readonly port: number,
+    private readonly extraArgs: string[],
+  ) {}
+
+  static async start(extraArgs: string[] = []): Promise<TestRedisServer> {
+    const server = new TestRedisServer(await freePort(), extraArgs);
+    await server.launch();
+    return server;
+  }
+
+  get url(): string {
+    return `redis://127.0.0.1:${this.port}`;
+  }
+
+  /** A connection of the harness's own (not the app's), for INFO, PTTL, DEBUG and friends. */
+  async client(): Promise<RedisClientType> {
+    if (!this.admin?.isReady) {
+      this.admin = createClient({ url: this.url, socket: { reconnectStrategy: false } }) as RedisClientType;
+      this.admin.on('error', () => undefined);
+      await this.admin.connect();
+    }
+    return this.admin;
+  }
+
+  /** Starts (or restarts on the same port) and waits until it answers PING. */
+  async launch(): Promise<void> {
+    this.process = spawn(
+      'redis-server',
+      ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', ...this.extraArgs],
+      { stdio: 'ignore' },
+    );
+    const deadline = Date.now() + 5_000;
+    for (;;) {
+      const probe = createClient({ url: this.url, socket: { reconnectStrategy: false, connectTimeout: 200 } });
+      probe.on('error', () => undefined);
+      try {
+        await probe.connect();
+        await probe.ping();
+        await probe.quit();
+        return;
+      } catch {
+        if (Date.now() > deadline) throw new Error(`redis-server on ${this.port} did not start`);
+        await new Promise((resolve) => setTimeout(resolve, 25));
+      }
+    }
+  }
+
+  /** SIGKILL: the crash case. */
+  async kill(): Promise<void> {
+    await this.closeAdmin();
+    const child = this.process;
+    if (!child || child.exitCode !== null || child.signalCode !== null) return;
+    const exited = once(child, 'exit');
+    child.kill('SIGKILL');
+    await exited;
+  }
+
+  freeze(): void {
+    this.process?.kill('SIGSTOP');
+  }
+
+  thaw(): void {
+    this.process?.kill('SIGCONT');
+  }
+
+  async stop(): Promise<void> {
+    this.thaw();
+    await this.kill();
+  }
+
+  private async closeAdmin(): Promise<void> {
+    const admin = this.admin;
+    this.admin = undefined;
+    if (admin?.isOpen) admin.destroy();
+  }
+}
+
+/** Calls per command name since the last CONFIG RESETSTAT, from INFO commandstats. */
+export async function commandCounts(client: RedisClientType): Promise<Record<string, number>> {
+  const info = await client.info('commandstats');
+  const counts: Record<string, number> = {};
+  for (const match of info.matchAll(/^cmdstat_([a-z|]+):calls=(\d+)/gm)) counts[match[1]] = Number(match[2]);
+  return counts;
+}
