@@ -1,0 +1,240 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { REDIS_CACHE_CLIENT } from '../src/cache/cache.constants.js';
+import { CacheService } from '../src/cache/index.js';
+import type { RedisClient } from '../src/cache/redis-client.factory.js';
+import { seedDatabase } from '../src/database/seed.js';
+import { ApiClient } from './support/api-client.js';
+import { commandCounts, TestRedisServer } from './support/redis-server.js';
+import { startTestApp, type TestApp } from './support/test-app.js';
+
+const PREFIX = `e2e${process.pid}:`;
+
+/** The API with its cache on a redis-server of this suite's own and PostgreSQL. */
+describe('cached API on Redis and PostgreSQL', () => {
+  let redis: TestRedisServer;
+  let t: TestApp;
+  let api: ApiClient;
+  let ada: { id: number; token: string };
+  let bob: { id: number; token: string };
+
+  /** GETs twice and checks MISS then HIT with the same bytes; returns the first response. */
+  const missThenHit = async (path: string, token?: string) => {
+    const first = await api.get(path, token);
+    expect(first.status).toBe(200);
+    expect(first.headers['x-cache']).toBe('MISS');
+    await untilStored();
+    const second = await api.get(path, token);
+    expect(second.headers['x-cache']).toBe('HIT');
+    expect(second.text).toBe(first.text);
+    return first;
+  };
+
+  /** Fills are not awaited by the reader; give the one just issued time to land. */
+  const untilStored = () => new Promise((resolve) => setTimeout(resolve, 30));
+
+  beforeAll(async () => {
+    redis = await TestRedisServer.start();
+    t = await startTestApp('postgres', {
+      REDIS_URL: redis.url,
+      CACHE_PREFIX: PREFIX,
+      CACHE_OP_TIMEOUT_MS: '150',
+    });
+    const client = t.app.get<RedisClient>(REDIS_CACHE_CLIENT);
+    for (let i = 0; i < 200 && !client.isReady; i++) await new Promise((resolve) => setTimeout(resolve, 10));
+    expect(t.app.get(CacheService).backend).toBe('redis');
+    console.log(`cache e2e: Redis ${redis.url}, ${t.database.location}`);
+    api = new ApiClient(t.app);
+    await seedDatabase(t.database.db, { users: 20, jobs: 80, posts: 60, seed: 5 });
+    ada = await api.register('Ada Cache');
+    bob = await api.register('Bob Cache');
+  });
+
+  afterAll(async () => {
+    await t?.close();
+    await redis?.stop();
+  });
+
+  it('answers MISS then HIT with identical bytes on every cached route', async () => {
+    const job = (await api.get('/api/jobs?limit=1')).body.items[0];
+    const paths: [string, string?][] = [
+      ['/api/jobs?skip=5&limit=7&location=Berlin'],
+      ['/api/jobs/stats/overview'],
+      [`/api/jobs/${job.id}`],
+      ['/api/users/list?limit=5'],
+      ['/api/users/list?limit=5', ada.token],
+      [`/api/users/${bob.id}`],
+      [`/api/users/${bob.id}`, ada.token],
+      ['/api/posts?limit=5'],
+      ['/api/posts?following=true', ada.token],
+      [`/api/posts/user/${bob.id}`],
+    ];
+    for (const [path, token] of paths) await missThenHit(path, token);
+  });
+
+  it('keys on validated values: ?limit=20 and no limit share one entry; junk parameters are 400 and store nothing', async () => {
+    await missThenHit('/api/jobs?category=Legal');
+    expect((await api.get('/api/jobs?category=Legal&limit=20&skip=0')).headers['x-cache']).toBe('HIT');
+    expect((await api.get('/api/jobs?category=Legal&utm=1')).status).toBe(400);
+    const client = await redis.client();
+    const keys: string[] = [];
+    for await (const batch of client.scanIterator({ MATCH: `${PREFIX}*utm*`, COUNT: 1000 }))
+      keys.push(...batch);
+    expect(keys).toEqual([]);
+  });
+
+  it('stores readable keys with the TTL of their route', async () => {
+    await missThenHit('/api/posts/user/1?limit=3');
+    const client = await redis.client();
+    const ttlOf = async (pattern: string) => {
+      const keys: string[] = [];
+      for await (const batch of client.scanIterator({ MATCH: `${PREFIX}c:${pattern}`, COUNT: 1000 }))
+        keys.push(...batch);
+      expect(keys.length).toBeGreaterThan(0);
+      return Math.max(...(await Promise.all(keys.map((key) => client.pTTL(key)))));
+    };
+    const ranges: [string, number][] = [
+      ['jobs:list:*', 120_000],
+      ['jobs:stats:*', 300_000],
+      ['jobs:item:*', 120_000],
+      ['users:list:*', 180_000],
+      ['users:item:*', 180_000],
+      ['posts:list:*', 30_000],
+      ['posts:user:*', 30_000],
+    ];
+    for (const [pattern, ttl] of ranges) {
+      const pttl = await ttlOf(pattern);
+      expect(pttl).toBeGreaterThan(0);
+      expect(pttl).toBeLessThanOrEqual(ttl);
+      expect(pttl).toBeGreaterThan(ttl - 60_000);
+    }
+  });
+
+  it('marks per-viewer responses private and varying by Authorization, public ones no-cache', async () => {
+    const perViewer = await api.get('/api/users/list?limit=2', ada.token);
+    expect(perViewer.headers['cache-control']).toBe('private, no-cache');
+    expect(perViewer.headers.vary).toMatch(/Authorization/);
+    const shared = await api.get('/api/jobs?limit=2');
+    expect(shared.headers['cache-control']).toBe('no-cache');
+  });
+
+  it('after a job write, every affected list misses and shows it; posts and users stay cached; no SCAN or KEYS', async () => {
+    await t.app.get(CacheService).clear();
+    await missThenHit('/api/jobs?location=Oslo&limit=100');
+    await missThenHit('/api/jobs/stats/overview');
+    await missThenHit('/api/posts?limit=4');
+    await missThenHit('/api/users/list?limit=4');
+    const before = (await api.get('/api/jobs/stats/overview')).body;
+
+    const client = await redis.client();
+    await client.configResetStat();
+    const created = await api.post(
+      '/api/jobs',
+      {
+        title: 'Cache Engineer',
+        company: 'Gen Co',
+        location: 'Oslo',
+        category: 'DevOps',
+        type: 'contract',
+        description: 'x',
+      },
+      ada.token,
+    );
+    expect(created.status).toBe(201);
+    const commands = await commandCounts(client);
+    for (const name of ['scan', 'keys', 'flushdb', 'flushall']) expect(commands[name] ?? 0).toBe(0);
+
+    const list = await api.get('/api/jobs?location=Oslo&limit=100');
+    expect(list.headers['x-cache']).toBe('MISS');
+    expect(list.body.items[0].id).toBe(created.body.id);
+    const stats = await api.get('/api/jobs/stats/overview');
+    expect(stats.headers['x-cache']).toBe('MISS');
+    expect(stats.body.total).toBe(before.total + 1);
+    expect((await api.get('/api/posts?limit=4')).headers['x-cache']).toBe('HIT');
+    expect((await api.get('/api/users/list?limit=4')).headers['x-cache']).toBe('HIT');
+
+    await missThenHit(`/api/jobs/${created.body.id}`);
+    const patched = await api.patch(`/api/jobs/${created.body.id}`, { title: 'Renamed' }, ada.token);
+    expect(patched.status).toBe(200);
+    const item = await api.get(`/api/jobs/${created.body.id}`);
+    expect(item.headers['x-cache']).toBe('MISS');
+    expect(item.body.title).toBe('Renamed');
+    expect((await api.get('/api/jobs?location=Oslo&limit=100')).body.items[0].title).toBe('Renamed');
+
+    await untilStored();
+    // A refused write invalidates nothing.
+    expect((await api.patch(`/api/jobs/${created.body.id}`, { title: 'Nope' }, bob.token)).status).toBe(403);
+    expect((await api.get(`/api/jobs/${created.body.id}`)).headers['x-cache']).toBe('HIT');
+
+    expect((await api.delete(`/api/jobs/${created.body.id}`, ada.token)).status).toBe(204);
+    expect((await api.get(`/api/jobs/${created.body.id}`)).status).toBe(404);
+    expect(
+      (await api.get('/api/jobs?location=Oslo&limit=100')).body.items.map((j: { id: number }) => j.id),
+    ).not.toContain(created.body.id);
+  });
+
+  it("never shows one viewer's isFollowing to another, and a follow refreshes counts, lists and the feed", async () => {
+    await t.app.get(CacheService).clear();
+    const listPath = '/api/users/list?search=Bob%20Cache';
+    await missThenHit(listPath, ada.token);
+    await missThenHit(listPath, bob.token);
+    await missThenHit(listPath);
+    await missThenHit(`/api/users/${bob.id}`, ada.token);
+    await missThenHit('/api/posts?following=true', ada.token);
+
+    expect((await api.post(`/api/users/${bob.id}/follow`, undefined, ada.token)).status).toBe(204);
+    const forAda = await api.get(listPath, ada.token);
+    expect(forAda.headers['x-cache']).toBe('MISS');
+    expect(forAda.body.items[0]).toMatchObject({ id: bob.id, isFollowing: true, followersCount: 1 });
+    for (const viewer of [bob.token, undefined]) {
+      const other = await api.get(listPath, viewer);
+      expect(other.body.items[0]).toMatchObject({ id: bob.id, isFollowing: false, followersCount: 1 });
+    }
+    expect((await api.get(`/api/users/${bob.id}`, ada.token)).body).toMatchObject({
+      isFollowing: true,
+      followersCount: 1,
+    });
+    expect((await api.get(`/api/users/${ada.id}`, ada.token)).body.followingCount).toBe(1);
+
+    const post = await api.post('/api/posts', { content: 'cached feed check' }, bob.token);
+    const feed = await api.get('/api/posts?following=true', ada.token);
+    expect(feed.headers['x-cache']).toBe('MISS');
+    expect(feed.body.items[0].id).toBe(post.body.id);
+    expect((await api.get(`/api/posts/user/${bob.id}`)).body.items[0].id).toBe(post.body.id);
+    await api.delete(`/api/users/${bob.id}/follow`, ada.token);
+  });
+
+  it('keeps answering every endpoint correctly, uncached and within the deadline, while Redis is dead; then resumes', async () => {
+    const job = (await api.get('/api/jobs?limit=1')).body.items[0];
+    await redis.kill();
+    const reads = [
+      '/api/jobs?limit=5',
+      '/api/jobs/stats/overview',
+      `/api/jobs/${job.id}`,
+      '/api/users/list?limit=5',
+      `/api/users/${bob.id}`,
+      '/api/posts?limit=5',
+      `/api/posts/user/${bob.id}`,
+    ];
+    for (const path of reads) {
+      const started = performance.now();
+      const response = await api.get(path, ada.token);
+      expect(response.status).toBe(200);
+      expect(response.headers['x-cache']).toBe('BYPASS');
+      expect(performance.now() - started).toBeLessThan(1_000);
+    }
+    const created = await api.post('/api/posts', { content: 'written while Redis is dead' }, ada.token);
+    expect(created.status).toBe(201);
+    expect((await api.get('/api/posts?limit=1', ada.token)).body.items[0].id).toBe(created.body.id);
+    expect((await api.patch(`/api/jobs/${job.id}`, { title: 'x' }, bob.token)).status).toBe(403);
+    expect((await api.post(`/api/users/${bob.id}/follow`, undefined, ada.token)).status).toBe(204);
+    expect((await api.delete(`/api/users/${bob.id}/follow`, ada.token)).status).toBe(204);
+
+    await redis.launch();
+    let cached = '';
+    for (let i = 0; i < 100 && cached !== 'HIT'; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      cached = String((await api.get('/api/jobs?limit=5')).headers['x-cache']);
+    }
+    expect(cached).toBe('HIT');
+  });
+});
