@@ -42,5 +42,6 @@ EXPOSE 3000
 HEALTHCHECK --interval=30s --timeout=5s --start-period=30s --retries=3 \
   CMD ["node", "-e", "fetch('http://127.0.0.1:3000/health',{signal:AbortSignal.timeout(4000)}).then((r)=>process.exit(r.ok?0:1),()=>process.exit(1))"]
 
-# node runs as PID 1 and handles SIGTERM itself (the app enables Nest shutdown hooks).
+# node runs as PID 1 and handles SIGTERM itself (src/common/http/graceful-shutdown.ts): readiness turns 503 for
+# SHUTDOWN_DRAIN_MS, then the app closes; keep the orchestrator's stop timeout above SHUTDOWN_TIMEOUT_MS.
 CMD ["node", "dist/main.js"]

@@ -1,9 +1,11 @@
 import { DynamicModule, Module } from '@nestjs/common';
-import { APP_FILTER, APP_PIPE } from '@nestjs/core';
+import { APP_FILTER, APP_GUARD, APP_PIPE } from '@nestjs/core';
 import { AuthModule } from './auth/auth.module.js';
 import { RedisCacheModule } from './cache/index.js';
 import { AllExceptionsFilter } from './common/http/all-exceptions.filter.js';
 import { StrictValidationPipe } from './common/validation/strict-validation.pipe.js';
+import { UndeclaredQueryGuard } from './common/validation/undeclared-query.guard.js';
+import { officialCacheBenchModule } from './bench/official-cache.module.js';
 import { AppConfig } from './config/app-config.js';
 import { AppConfigModule, type EnvOverrides } from './config/config.module.js';
 import { HealthModule } from './health/health.module.js';
@@ -22,13 +24,24 @@ export function createValidationPipe(): StrictValidationPipe {
   });
 }
 
+function requireRedis(config: AppConfig): string {
+  if (!config.redis.url) throw new Error('CACHE_BENCH_MODE=official needs REDIS_URL');
+  return config.redis.url;
+}
+
 @Module({})
 export class AppModule {
-  /** @param env values that win over the process environment (tests give each app its own database). */
-  static forRoot(env: EnvOverrides = {}): DynamicModule {
+  /**
+   * @param env values that win over the process environment (tests give each app its own database).
+   * @param config the configuration main.ts already loaded; only `npm run bench`'s peer mode needs it here.
+   */
+  static forRoot(env: EnvOverrides = {}, config?: AppConfig): DynamicModule {
+    const benchPeer =
+      config?.cache.benchMode === 'official' ? [officialCacheBenchModule(requireRedis(config), 120_000)] : [];
     return {
       module: AppModule,
       imports: [
+        ...benchPeer,
         AppConfigModule.forRoot(env),
         RedisCacheModule.forRootAsync({
           isGlobal: true,
@@ -39,6 +52,9 @@ export class AppModule {
             prefix: config.cache.prefix,
             opTimeoutMs: config.cache.opTimeoutMs,
             argumentPipe: createValidationPipe(),
+            enabled: config.cache.benchMode === 'redis-cache',
+            // Every unguarded cached route here is public by declaration; no app-global guard needs to see its hits.
+            fastHits: true,
           }),
         }),
         AuthModule,
@@ -50,6 +66,7 @@ export class AppModule {
       providers: [
         { provide: APP_PIPE, useFactory: createValidationPipe },
         { provide: APP_FILTER, useClass: AllExceptionsFilter },
+        { provide: APP_GUARD, useClass: UndeclaredQueryGuard },
       ],
     };
   }

@@ -21,7 +21,9 @@ function loadConfigOrExit(): AppConfig {
 const config = loadConfigOrExit();
 const adapter = createFastifyAdapter(config);
 const logger = new PinoNestLogger(adapter.getInstance().log);
-const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(), adapter, { logger });
+const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot({}, config), adapter, {
+  logger,
+});
 const shutdown = await configureApp(app, config);
 await app.listen({ port: config.port, host: config.host });
 shutdown.listen(app, config.shutdown, logger);

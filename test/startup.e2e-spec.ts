@@ -40,6 +40,7 @@ describe('shutdown', () => {
     await new Promise((resolve) => setTimeout(resolve, 200));
     const ready = await fetch(`${app.baseUrl}/health/ready`);
     expect(ready.status).toBe(503);
+    expect(ready.headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/);
     const during = await fetch(`${app.baseUrl}/api/jobs?limit=1`);
     expect(during.status).toBe(200);
     expect(during.headers.get('connection')).toBe('close');

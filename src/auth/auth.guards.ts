@@ -6,7 +6,8 @@ import { TokenService } from './token.service.js';
 async function authenticate(request: FastifyRequest, tokens: TokenService): Promise<void> {
   const header = request.headers.authorization;
   if (header === undefined) return;
-  const match = /^Bearer ([A-Za-z0-9\-_.]{1,4096})$/.exec(header);
+  // Auth schemes are case-insensitive (RFC 9110 §11.1): `bearer` and `BEARER` are the same scheme.
+  const match = /^Bearer ([A-Za-z0-9\-_.]{1,4096})$/i.exec(header);
   const user = match ? await tokens.verify(match[1]) : undefined;
   if (!user) throw new UnauthorizedException('Invalid or expired access token');
   request.user = user;

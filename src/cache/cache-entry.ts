@@ -6,7 +6,8 @@ export interface CacheEntry {
   generations: string[];
   etag: string;
   contentType: string;
-  body: string;
+  /** The response bytes: a string as the handler's result was serialised, or a Buffer as Redis returned it. */
+  body: string | Buffer;
 }
 
 /** A strong ETag over the body bytes. */
@@ -18,8 +19,28 @@ export function etagOf(body: string): string {
  * Frames an entry as one string: three header lines (generations, ETag, content type), then the body unchanged,
  * so a hit slices the body out without parsing or re-serialising it.
  */
-export function encodeEntry(entry: CacheEntry): string {
+export function encodeEntry(entry: CacheEntry & { body: string }): string {
   return `${entry.generations.join(',')}\n${entry.etag}\n${entry.contentType}\n${entry.body}`;
+}
+
+const NEWLINE = 0x0a;
+
+/**
+ * Decodes an entry read as bytes: the header lines become strings, the body stays a slice of the same Buffer, so
+ * a hit never turns the body into a JavaScript string and back.
+ */
+export function decodeEntryBytes(raw: Buffer | null | undefined): CacheEntry | undefined {
+  if (!raw) return undefined;
+  const first = raw.indexOf(NEWLINE);
+  const second = first < 0 ? -1 : raw.indexOf(NEWLINE, first + 1);
+  const third = second < 0 ? -1 : raw.indexOf(NEWLINE, second + 1);
+  if (third < 0) return undefined;
+  return {
+    generations: first === 0 ? [] : raw.toString('latin1', 0, first).split(','),
+    etag: raw.toString('utf8', first + 1, second),
+    contentType: raw.toString('utf8', second + 1, third),
+    body: raw.subarray(third + 1),
+  };
 }
 
 /** @returns the entry, or undefined for anything not written by {@link encodeEntry}. */

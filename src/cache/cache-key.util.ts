@@ -53,6 +53,21 @@ export function parseKeyPattern(source: string): ParsedPattern {
 export function encodeKeyValue(value: unknown): string {
   if (value === undefined || value === null) return MISSING_VALUE;
   const text = value instanceof Date ? value.toISOString() : String(value);
+  // encodeURIComponent throws on a lone surrogate (possible in JSON bodies); it becomes %uXXXX instead, which no
+  // well-formed input can render as (a literal '%' always encodes as %25).
+  let encoded = '';
+  let from = 0;
+  for (const match of text.matchAll(LONE_SURROGATE)) {
+    encoded +=
+      encodeText(text.slice(from, match.index)) + `%u${match[0].charCodeAt(0).toString(16).toUpperCase()}`;
+    from = match.index + 1;
+  }
+  return encoded + encodeText(text.slice(from));
+}
+
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
+
+function encodeText(text: string): string {
   return encodeURIComponent(text).replace(
     /[!'()*~]/g,
     (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`,

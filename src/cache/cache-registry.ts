@@ -10,6 +10,7 @@ import { GUARDS_METADATA, PATH_METADATA, ROUTE_ARGS_METADATA } from '@nestjs/com
 import { RouteParamtypes } from '@nestjs/common/enums/route-paramtypes.enum.js';
 import { DiscoveryService, Reflector } from '@nestjs/core';
 import { getMetadataStorage } from 'class-validator';
+import { LRUCache } from 'lru-cache';
 import type { FastifyRequest } from 'fastify';
 import { CACHED_METADATA, INVALIDATES_METADATA } from './cache.constants.js';
 import { REDIS_CACHE_OPTIONS } from './cache.module-definition.js';
@@ -29,6 +30,10 @@ interface ArgumentSlot {
 
 export interface CachedPlan {
   handlerName: string;
+  /** The route as Fastify knows it (`/api/jobs/:id`), for the fast hit path. */
+  routePath: string;
+  /** Behind a guard (declared on the handler or its controller): never answered before Nest's pipeline. */
+  guarded: boolean;
   pattern: ParsedPattern;
   ttlMs: number;
   perViewer: boolean;
@@ -72,6 +77,9 @@ export class CacheRegistry implements OnModuleInit {
   /** Every invalidation prefix declared by any handler, or registered at runtime through CacheService. */
   readonly prefixes: ParsedPattern[] = [];
   private readonly pipe: PipeTransform;
+  /** Validation is deterministic for a given raw input, so hot keys skip class-validator (bounded, per handler). */
+  private readonly validatedByInput = new LRUCache<string, ValidatedArguments>({ max: 5_000 });
+  private readonly unguardedRoutes = new Map<string, CachedPlan>();
   longestTtlMs = 0;
 
   constructor(
@@ -103,7 +111,16 @@ export class CacheRegistry implements OnModuleInit {
       if (cached) cachedHandlers.push({ ...entry, cached });
     }
     for (const plan of this.invalidating.values()) this.prefixes.push(...plan.prefixes);
-    for (const entry of cachedHandlers) this.cached.set(entry.handler, this.planCached(entry, entry.cached));
+    for (const entry of cachedHandlers) {
+      const plan = this.planCached(entry, entry.cached);
+      this.cached.set(entry.handler, plan);
+      if (!plan.guarded) this.unguardedRoutes.set(plan.routePath, plan);
+    }
+  }
+
+  /** The plan of an unguarded cached GET route, by Fastify route URL. */
+  unguardedPlan(routeUrl: string | undefined): CachedPlan | undefined {
+    return routeUrl === undefined ? undefined : this.unguardedRoutes.get(routeUrl);
   }
 
   cachedPlan(handler: Handler): CachedPlan | undefined {
@@ -129,6 +146,11 @@ export class CacheRegistry implements OnModuleInit {
    * 400 it would get from the handler.
    */
   async validate(slots: ArgumentSlot[], request: FastifyRequest): Promise<ValidatedArguments> {
+    const memoKey = slots.some((slot) => slot.type === 'body')
+      ? undefined
+      : `${request.routeOptions.url} ${JSON.stringify(request.params)} ${JSON.stringify(request.query)}`;
+    const known = memoKey === undefined ? undefined : this.validatedByInput.get(memoKey);
+    if (known) return known;
     const result: ValidatedArguments = { params: {}, query: {}, body: {} };
     for (const slot of slots) {
       const source = (
@@ -144,6 +166,7 @@ export class CacheRegistry implements OnModuleInit {
       if (slot.data !== undefined) target[slot.data] = value;
       else if (value !== null && typeof value === 'object') Object.assign(target, value);
     }
+    if (memoKey !== undefined) this.validatedByInput.set(memoKey, result);
     return result;
   }
 
@@ -199,7 +222,16 @@ export class CacheRegistry implements OnModuleInit {
     const coveringLengths = [
       ...new Set(this.prefixes.filter((p) => prefixCanCover(p, pattern!)).map((p) => p.segments.length)),
     ].sort((a, b) => a - b);
-    return { handlerName, pattern: pattern!, ttlMs, perViewer, coveringLengths, slots };
+    return {
+      handlerName,
+      routePath: routePathOf(entry),
+      guarded,
+      pattern: pattern!,
+      ttlMs,
+      perViewer,
+      coveringLengths,
+      slots,
+    };
   }
 
   private planInvalidation(entry: HandlerRef, metadata: InvalidatesMetadata): InvalidatePlan {
@@ -253,6 +285,19 @@ function argumentSlots(entry: HandlerRef): ArgumentSlot[] {
     if (!type) return [];
     return [{ type, data: typeof data === 'string' ? data : undefined, metatype: paramTypes[index] }];
   });
+}
+
+/** The path Nest registers with Fastify: controller path and method path joined (no global prefix support). */
+function routePathOf(entry: HandlerRef): string {
+  const parts = [
+    Reflect.getMetadata(PATH_METADATA, entry.controller),
+    Reflect.getMetadata(PATH_METADATA, entry.handler),
+  ]
+    .flat()
+    .filter((part): part is string => typeof part === 'string')
+    .flatMap((part) => part.split('/'))
+    .filter(Boolean);
+  return `/${parts.join('/')}`;
 }
 
 function routeParamNames(entry: HandlerRef): string[] {

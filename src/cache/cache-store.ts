@@ -6,7 +6,8 @@ import { LRUCache } from 'lru-cache';
 import { REDIS_CACHE_CLIENT } from './cache.constants.js';
 import { REDIS_CACHE_OPTIONS } from './cache.module-definition.js';
 import type { RedisCacheModuleOptions } from './cache.types.js';
-import { decodeEntry, encodeEntry, type CacheEntry } from './cache-entry.js';
+import { RESP_TYPES } from '@redis/client';
+import { decodeEntry, decodeEntryBytes, encodeEntry, type CacheEntry } from './cache-entry.js';
 import { FailureLog } from './failure-log.js';
 import {
   MemoryGenerationCounters,
@@ -40,6 +41,10 @@ export interface CacheCounters {
 }
 
 class DeadlineExceeded extends Error {}
+
+interface BufferReplies {
+  mGet(keys: string[]): Promise<(Buffer | null)[]>;
+}
 
 /** A bounded in-process store with the Map-like surface Keyv expects (Keyv passes the TTL as a number). */
 class LruStore {
@@ -98,6 +103,8 @@ export class CacheStore implements OnModuleDestroy {
   private readonly entries: Cache;
   private readonly keyv: Keyv;
   private readonly generations: GenerationCounters;
+  /** The same connection, answering bulk strings as Buffers (the hit path's view). */
+  private readonly bytes: BufferReplies | undefined;
   private readonly deadlineMs: number;
   /** Prefixes whose bump failed everywhere: keys under them bypass the cache here until a retry succeeds. */
   private readonly pendingBumps = new Set<string>();
@@ -122,6 +129,7 @@ export class CacheStore implements OnModuleDestroy {
         deserialize: (raw) => ({ value: raw as never }),
       });
       this.generations = new RedisGenerationCounters(client);
+      this.bytes = client.withTypeMapping({ [RESP_TYPES.BLOB_STRING]: Buffer }) as unknown as BufferReplies;
     } else {
       this.backend = 'memory';
       this.keyv = new Keyv({ store: new LruStore(10_000), useKeyPrefix: false });
@@ -131,20 +139,34 @@ export class CacheStore implements OnModuleDestroy {
     this.entries = createCache({ stores: [this.keyv] });
   }
 
-  /** Reads the entry and the generations covering it in one round trip, under the deadline. */
+  /**
+   * Reads the entry and the generations covering it under the deadline. On Redis that is one MGET, read as bytes:
+   * entries are written through cache-manager and Keyv, which store the framed string at exactly this key, and a
+   * hit slices the body out of Redis's reply without decoding it.
+   */
   async read(location: EntryLocation): Promise<ReadResult> {
     if (location.generationKeys.some((key) => this.pendingBumps.has(key))) {
       return this.bypass('invalidation-pending');
     }
-    let raw: unknown;
+    let entry: CacheEntry | undefined;
     let generations: (string | null)[];
     try {
-      [generations, raw] = await this.withDeadline(
-        Promise.all([
-          this.generations.read(location.generationKeys),
-          this.entries.get<string>(location.entryKey),
-        ]),
-      );
+      if (this.bytes) {
+        const replies = await this.withDeadline(
+          this.bytes.mGet([...location.generationKeys, location.entryKey]),
+        );
+        generations = replies.slice(0, -1).map((reply) => reply?.toString('latin1') ?? null);
+        entry = decodeEntryBytes(replies.at(-1));
+      } else {
+        let raw: unknown;
+        [generations, raw] = await this.withDeadline(
+          Promise.all([
+            this.generations.read(location.generationKeys),
+            this.entries.get<string>(location.entryKey),
+          ]),
+        );
+        entry = decodeEntry(raw);
+      }
     } catch (error) {
       return this.bypass(error instanceof DeadlineExceeded ? 'timeout' : 'unavailable', error);
     }
@@ -163,7 +185,6 @@ export class CacheStore implements OnModuleDestroy {
       return { kind: 'miss', generations: current };
     }
     current = generations as string[];
-    const entry = decodeEntry(raw);
     if (entry && this.isFresh(entry.generations, current)) {
       this.counters.hits++;
       return { kind: 'hit', entry };
@@ -183,7 +204,7 @@ export class CacheStore implements OnModuleDestroy {
   }
 
   /** Stores an entry without making the caller wait; failures are counted and logged, never thrown. */
-  fill(location: EntryLocation, entry: CacheEntry, ttlMs: number): void {
+  fill(location: EntryLocation, entry: CacheEntry & { body: string }, ttlMs: number): void {
     this.counters.fills++;
     void Promise.all([
       this.entries.set(location.entryKey, encodeEntry(entry), ttlMs),

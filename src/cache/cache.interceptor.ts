@@ -5,10 +5,10 @@ import { X_CACHE_HEADER } from './cache.constants.js';
 import { REDIS_CACHE_OPTIONS } from './cache.module-definition.js';
 import type { RedisCacheModuleOptions } from './cache.types.js';
 import { resolvePlaceholder, tenantOf, viewerOf } from './cache-context.js';
-import { etagOf } from './cache-entry.js';
+import { etagOf, type CacheEntry } from './cache-entry.js';
 import { joinKey, renderSegments } from './cache-key.util.js';
 import { CacheRegistry, type CachedPlan } from './cache-registry.js';
-import { CacheStore, type EntryLocation } from './cache-store.js';
+import { CacheStore, type EntryLocation, type ReadResult } from './cache-store.js';
 import { KeySpace } from './key-space.js';
 
 const JSON_CONTENT_TYPE = 'application/json; charset=utf-8';
@@ -21,6 +21,10 @@ const JSON_CONTENT_TYPE = 'application/json; charset=utf-8';
 @Injectable()
 export class CacheInterceptor implements NestInterceptor {
   private readonly maxEntryBytes: number;
+  private readonly lookups = new WeakMap<
+    FastifyRequest,
+    Promise<{ location: EntryLocation; lookup: ReadResult }>
+  >();
 
   constructor(
     private readonly registry: CacheRegistry,
@@ -36,19 +40,14 @@ export class CacheInterceptor implements NestInterceptor {
     const http = context.switchToHttp();
     const request = http.getRequest<FastifyRequest>();
     const reply = http.getResponse<FastifyReply>();
-    if (!plan || request.method !== 'GET') return next.handle();
+    if (!plan || request.method !== 'GET' || this.options.enabled === false) return next.handle();
 
-    const location = await this.locate(plan, request);
-    this.setCacheControl(reply, plan);
-    const lookup = await this.store.read(location);
+    const { location, lookup } = await this.lookup(plan, request);
     if (lookup.kind === 'hit') {
-      const { entry } = lookup;
-      void reply
-        .header('content-type', entry.contentType)
-        .header('etag', entry.etag)
-        .header(X_CACHE_HEADER, 'HIT');
-      return of(entry.body);
+      this.prepareHit(reply, plan, lookup.entry);
+      return of(lookup.entry.body);
     }
+    this.setCacheControl(reply, plan);
     return next.handle().pipe(
       map((result: unknown) => {
         if (result === undefined || typeof result === 'function' || reply.statusCode >= 300) {
@@ -71,6 +70,34 @@ export class CacheInterceptor implements NestInterceptor {
         return body;
       }),
     );
+  }
+
+  /**
+   * Reads the cache for this request, once: the fast hit path and the interceptor share the result, so a miss
+   * found before Nest's pipeline is not read again.
+   */
+  lookup(
+    plan: CachedPlan,
+    request: FastifyRequest,
+  ): Promise<{ location: EntryLocation; lookup: ReadResult }> {
+    let pending = this.lookups.get(request);
+    if (!pending) {
+      pending = this.locate(plan, request).then(async (location) => ({
+        location,
+        lookup: await this.store.read(location),
+      }));
+      this.lookups.set(request, pending);
+    }
+    return pending;
+  }
+
+  /** Headers of a hit; the body is the stored string, sent as it is. */
+  prepareHit(reply: FastifyReply, plan: CachedPlan, entry: CacheEntry): void {
+    this.setCacheControl(reply, plan);
+    void reply
+      .header('content-type', entry.contentType)
+      .header('etag', entry.etag)
+      .header(X_CACHE_HEADER, 'HIT');
   }
 
   /** The entry key and covering generation counters of this request, from validated arguments. */

@@ -25,7 +25,7 @@ export class InvalidateCacheInterceptor implements NestInterceptor {
 
   async intercept(context: ExecutionContext, next: CallHandler): Promise<Observable<unknown>> {
     const plan = this.registry.invalidatePlan(context.getHandler());
-    if (!plan) return next.handle();
+    if (!plan || this.options.enabled === false) return next.handle();
     const request = context.switchToHttp().getRequest<FastifyRequest>();
     const validated = await this.registry.validate(plan.slots, request);
     const tenant = tenantOf(request, this.options);

@@ -9,6 +9,7 @@ import { CacheRegistry } from './cache-registry.js';
 import { CacheService } from './cache.service.js';
 import { CacheStore, MIN_GENERATION_TTL_MS } from './cache-store.js';
 import { registerConditionalGet } from './conditional-get.hook.js';
+import { registerFastHits } from './fast-hit.hook.js';
 import { FailureLog } from './failure-log.js';
 import { InvalidateCacheInterceptor } from './invalidate-cache.interceptor.js';
 import { KeySpace } from './key-space.js';
@@ -73,7 +74,9 @@ export class RedisCacheModule extends ConfigurableModuleClass implements OnModul
     private readonly adapterHost: HttpAdapterHost,
     private readonly registry: CacheRegistry,
     private readonly store: CacheStore,
+    private readonly interceptor: CacheInterceptor,
     @Inject(REDIS_CACHE_CLIENT) private readonly client: RedisClient | undefined,
+    @Inject(REDIS_CACHE_OPTIONS) private readonly options: RedisCacheModuleOptions,
   ) {
     super();
   }
@@ -81,7 +84,9 @@ export class RedisCacheModule extends ConfigurableModuleClass implements OnModul
   onModuleInit(): void {
     this.store.generationTtlMs = Math.max(MIN_GENERATION_TTL_MS, 2 * this.registry.longestTtlMs);
     const fastify = this.adapterHost.httpAdapter?.getInstance<FastifyInstance>();
-    if (fastify) registerConditionalGet(fastify);
+    if (!fastify) return;
+    registerConditionalGet(fastify);
+    if (this.options.fastHits) registerFastHits(fastify, this.registry, this.interceptor);
   }
 
   async onApplicationShutdown(): Promise<void> {

@@ -18,6 +18,7 @@ export function ttlToMs(ttl: unknown): number {
     if (match && Number(match[1]) > 0) return Number(match[1]) * UNIT_MS[match[2] as keyof typeof UNIT_MS];
   }
   throw new InvalidTtlError(
-    `invalid TTL ${JSON.stringify(ttl)}: use a positive whole number of seconds or a duration like '30s', '2m', '1h'`,
+    `invalid TTL ${typeof ttl === 'string' ? `'${ttl}'` : typeof ttl === 'number' ? ttl : `of type ${typeof ttl}`}: ` +
+      "use a positive whole number of seconds or a duration like '30s', '2m', '1h'",
   );
 }

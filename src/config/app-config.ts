@@ -30,6 +30,7 @@ export class AppConfig {
     readonly l1MaxBytes: number;
     readonly l1TtlMs: number;
     readonly opTimeoutMs: number;
+    readonly benchMode: EnvironmentVariables['CACHE_BENCH_MODE'];
   };
   readonly auth: {
     readonly jwtSecret: string;
@@ -67,6 +68,7 @@ export class AppConfig {
       l1MaxBytes: env.CACHE_L1_MAX_BYTES,
       l1TtlMs: parseDurationMs(env.CACHE_L1_TTL)!,
       opTimeoutMs: env.CACHE_OP_TIMEOUT_MS,
+      benchMode: env.CACHE_BENCH_MODE,
     };
     this.auth = {
       jwtSecret: env.JWT_SECRET ?? DEVELOPMENT_JWT_SECRET,

@@ -16,6 +16,7 @@ import { IsIntBetween } from '../common/validation/validators.js';
 import { parseDurationMs } from './duration.util.js';
 
 export const NODE_ENVS = ['development', 'production', 'test'] as const;
+export const CACHE_BENCH_MODES = ['redis-cache', 'off', 'official'] as const;
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
 const isProduction = (env: EnvironmentVariables) => env.NODE_ENV === 'production';
@@ -154,20 +155,29 @@ export class EnvironmentVariables {
   @IsIntBetween(1, 10_000)
   CACHE_OP_TIMEOUT_MS = 150;
 
+  // Validation stops at the first broken rule, in the order the decorators apply (bottom-up): "must be set"
+  // comes first, so a missing secret is reported as missing rather than as too short.
   @ValidateIf((env: EnvironmentVariables) => isProduction(env) || env.JWT_SECRET !== undefined)
-  @IsString({ message: 'JWT_SECRET must be set in production' })
-  @MinLength(32, { message: 'JWT_SECRET must be at least 32 characters long' })
   @MaxLength(512)
+  @MinLength(32, { message: 'JWT_SECRET must be at least 32 characters long' })
+  @IsString({ message: 'JWT_SECRET must be set in production' })
   JWT_SECRET?: string;
 
   @IsDuration()
   JWT_EXPIRES_IN = '1h';
 
   @ValidateIf((env: EnvironmentVariables) => isProduction(env) || env.ADMIN_TOKEN !== undefined)
-  @IsString({ message: 'ADMIN_TOKEN must be set in production' })
-  @MinLength(16, { message: 'ADMIN_TOKEN must be at least 16 characters long' })
   @MaxLength(512)
+  @MinLength(16, { message: 'ADMIN_TOKEN must be at least 16 characters long' })
+  @IsString({ message: 'ADMIN_TOKEN must be set in production' })
   ADMIN_TOKEN?: string;
+
+  /**
+   * Benchmark-only: `redis-cache` (the product), `off` (no caching: the database path), `official` (the official
+   * @nestjs/cache-manager CacheInterceptor with a Keyv/@keyv/redis store, the peer `npm run bench` compares with).
+   */
+  @IsIn(CACHE_BENCH_MODES)
+  CACHE_BENCH_MODE: (typeof CACHE_BENCH_MODES)[number] = 'redis-cache';
 
   @IsIn(LOG_LEVELS)
   LOG_LEVEL: (typeof LOG_LEVELS)[number] = 'info';

@@ -1,6 +1,13 @@
 import 'reflect-metadata';
 import { describe, expect, it } from '@jest/globals';
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { parseEnv } from 'node:util';
 import { InvalidEnvironmentError, validateEnv } from './validate-env.js';
+
+/** An env example file of the repository, read as the app would read it as `.env`. */
+const exampleEnv = (name: string) =>
+  parseEnv(readFileSync(resolve(import.meta.dirname, '../..', name), 'utf8')) as Record<string, string>;
 
 const CANARY = 'CANARY-9f3e';
 const JWT_SECRET = 'j'.repeat(32);
@@ -152,6 +159,19 @@ describe('validateEnv', () => {
       expect(everythingPrinted(error)).not.toContain(CANARY);
     });
 
+    it.each(['JWT_SECRET', 'ADMIN_TOKEN'])(
+      'reports one rule for a missing %s, not every rule it breaks',
+      (name) => {
+        const problems = captureError({
+          NODE_ENV: 'production',
+          JWT_SECRET,
+          ADMIN_TOKEN,
+          [name]: undefined,
+        }).problems;
+        expect(problems).toEqual([`${name} must be set in production`]);
+      },
+    );
+
     it('says the secret must be set when it is missing', () => {
       expect(captureError({ NODE_ENV: 'production' }).problems).toEqual(
         expect.arrayContaining([
@@ -166,6 +186,22 @@ describe('validateEnv', () => {
       expect(env.NODE_ENV).toBe('production');
       expect(env.JWT_SECRET).toBe(JWT_SECRET);
       expect(env.ADMIN_TOKEN).toBe(ADMIN_TOKEN);
+    });
+  });
+
+  describe('the example env files', () => {
+    it('.env.development.example starts as it is', () => {
+      expect(() => validateEnv(exampleEnv('.env.development.example'))).not.toThrow();
+    });
+
+    it('.env.production.example refuses to start until both secrets are generated', () => {
+      const example = exampleEnv('.env.production.example');
+      expect(example.NODE_ENV).toBe('production');
+      expect(captureError(example).problems).toEqual([
+        'JWT_SECRET must be set in production',
+        'ADMIN_TOKEN must be set in production',
+      ]);
+      expect(() => validateEnv({ ...example, JWT_SECRET, ADMIN_TOKEN })).not.toThrow();
     });
   });
 

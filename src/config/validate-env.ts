@@ -29,7 +29,12 @@ export function validateEnv(raw: Record<string, unknown>): EnvironmentVariables 
     Object.entries(raw).filter(([, value]) => value !== undefined && value !== ''),
   );
   const env = plainToInstance(EnvironmentVariables, present);
-  const errors = validateSync(env, { skipMissingProperties: false, forbidUnknownValues: true });
+  // One rule per variable: a missing secret is "must be set", not also "too short" and "too long".
+  const errors = validateSync(env, {
+    skipMissingProperties: false,
+    forbidUnknownValues: true,
+    stopAtFirstError: true,
+  });
   if (errors.length > 0) throw new InvalidEnvironmentError(describe(errors));
   return env;
 }

@@ -1,4 +1,4 @@
-import { ForbiddenException, Injectable, NotFoundException } from '@nestjs/common';
+import { BadRequestException, ForbiddenException, Injectable, NotFoundException } from '@nestjs/common';
 import type { AuthUser } from '../auth/auth.types.js';
 import type { Page } from '../common/dto/pagination.query.js';
 import type { JobRow } from '../database/schema.js';
@@ -31,7 +31,13 @@ export class JobsService {
   }
 
   async update(id: number, dto: UpdateJobDto, viewer: AuthUser): Promise<JobRow> {
-    await this.getOwned(id, viewer);
+    const job = await this.getOwned(id, viewer);
+    // The DTO compares the bounds only when the patch carries both; against the stored one, the database's check
+    // constraint would answer with a message that names no field.
+    const salaryMin = dto.salaryMin === undefined ? job.salaryMin : dto.salaryMin;
+    const salaryMax = dto.salaryMax === undefined ? job.salaryMax : dto.salaryMax;
+    if (salaryMin !== null && salaryMax !== null && salaryMax < salaryMin)
+      throw new BadRequestException(['salaryMax must not be less than salaryMin']);
     const updated = await this.jobs.update(id, dto);
     if (!updated) throw new NotFoundException(`Job ${id} not found`);
     return updated;

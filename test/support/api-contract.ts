@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { JwtService } from '@nestjs/jwt';
-import { and, count, eq, ilike, or } from 'drizzle-orm';
+import { and, count, eq, ilike, inArray, or } from 'drizzle-orm';
 import { follows, jobs, posts, users } from '../../src/database/schema.js';
 import { SEED_PASSWORD, seedDatabase } from '../../src/database/seed.js';
 import { ApiClient, errorText } from './api-client.js';
@@ -176,6 +176,20 @@ export function describeApiContract(driver: TestDriver): void {
           expect(response.status).toBe(401);
         }
         expect((await api.get('/api/auth/me', ada.token)).status).toBe(200);
+      });
+
+      it('reads the Bearer scheme case-insensitively', async () => {
+        for (const scheme of ['bearer', 'BEARER', 'bEaReR']) {
+          const response = await api.raw().get('/api/auth/me').set('Authorization', `${scheme} ${ada.token}`);
+          expect(response.status).toBe(200);
+          expect(response.body.id).toBe(ada.id);
+        }
+      });
+
+      it('rejects a login email with a NUL character, naming the field (400)', async () => {
+        const response = await api.post('/api/auth/login', { email: 'ada\u0000@example.com', password: 'x' });
+        expect(response.status).toBe(400);
+        expect(errorText(response.body)).toMatch(/email/);
       });
     });
 
@@ -365,6 +379,45 @@ export function describeApiContract(driver: TestDriver): void {
         expect(closed.body.items.map((j: { id: number }) => j.id)).toContain(id);
       });
 
+      it.each(['title', 'company', 'location', 'category', 'type', 'description', 'status'])(
+        'refuses to PATCH %s to null (400 naming it), and the job keeps its value',
+        async (field) => {
+          const created = await api.post('/api/jobs', newJob(), ada.token);
+          const response = await api.patch(`/api/jobs/${created.body.id}`, { [field]: null }, ada.token);
+          expect(response.status).toBe(400);
+          expect(errorText(response.body)).toContain(field);
+          const after = await api.get(`/api/jobs/${created.body.id}`);
+          expect(after.body[field]).toBe(created.body[field]);
+          await api.delete(`/api/jobs/${created.body.id}`, ada.token);
+        },
+      );
+
+      it('clears salaries with null (200)', async () => {
+        const created = await api.post('/api/jobs', newJob({ salaryMin: 1000, salaryMax: 2000 }), ada.token);
+        const id = created.body.id;
+        const cleared = await api.patch(`/api/jobs/${id}`, { salaryMax: null }, ada.token);
+        expect(cleared.status).toBe(200);
+        expect(cleared.body).toMatchObject({ salaryMin: 1000, salaryMax: null });
+        const both = await api.patch(`/api/jobs/${id}`, { salaryMin: null, salaryMax: null }, ada.token);
+        expect(both.status).toBe(200);
+        expect(both.body).toMatchObject({ salaryMin: null, salaryMax: null });
+        await api.delete(`/api/jobs/${id}`, ada.token);
+      });
+
+      it('refuses a PATCH that puts one salary across the stored other, naming salaryMax (400)', async () => {
+        const created = await api.post('/api/jobs', newJob({ salaryMin: 1000, salaryMax: 2000 }), ada.token);
+        const id = created.body.id;
+        for (const patch of [{ salaryMin: 2001 }, { salaryMax: 999 }]) {
+          const response = await api.patch(`/api/jobs/${id}`, patch, ada.token);
+          expect(response.status).toBe(400);
+          expect(response.body.message).toEqual(['salaryMax must not be less than salaryMin']);
+        }
+        expect((await api.get(`/api/jobs/${id}`)).body).toMatchObject({ salaryMin: 1000, salaryMax: 2000 });
+        const lifted = await api.patch(`/api/jobs/${id}`, { salaryMin: 3000, salaryMax: null }, ada.token);
+        expect(lifted.status).toBe(200);
+        await api.delete(`/api/jobs/${id}`, ada.token);
+      });
+
       it('deletes (other 403, owner 204 with no body, then 404)', async () => {
         const created = await api.post('/api/jobs', newJob(), ada.token);
         const id = created.body.id;
@@ -436,6 +489,37 @@ export function describeApiContract(driver: TestDriver): void {
         await api.delete(`/api/users/${bob.id}/follow`, ada.token);
       });
 
+      it.each(['application/octet-stream', 'multipart/form-data; boundary=x', 'image/png', 'text/plain'])(
+        'accepts a bodiless follow and unfollow sent with content-type %s (204)',
+        async (contentType) => {
+          for (const method of ['post', 'delete'] as const) {
+            const response = await api
+              .raw()
+              [method](`/api/users/${bob.id}/follow`)
+              .set('Authorization', `Bearer ${ada.token}`)
+              .set('Content-Type', contentType);
+            expect(response.status).toBe(204);
+          }
+        },
+      );
+
+      it('answers a non-empty body that is not JSON with 415 in the common shape', async () => {
+        for (const contentType of [
+          'application/octet-stream',
+          'image/png',
+          'multipart/form-data; boundary=x',
+        ]) {
+          const response = await api
+            .raw()
+            .post('/api/posts')
+            .set('Authorization', `Bearer ${ada.token}`)
+            .set('Content-Type', contentType)
+            .send(Buffer.from('content=hi'));
+          expect(response.status).toBe(415);
+          expect(errorText(response.body)).toMatch(/application\/json/);
+        }
+      });
+
       it('refuses following yourself (400), unknown users (404) and anonymous callers (401)', async () => {
         expect((await api.post(`/api/users/${ada.id}/follow`, undefined, ada.token)).status).toBe(400);
         expect((await api.post('/api/users/2147483647/follow', undefined, ada.token)).status).toBe(404);
@@ -492,6 +576,7 @@ export function describeApiContract(driver: TestDriver): void {
         ['5,001 characters', { content: 'x'.repeat(5001) }, 400],
         ['an unknown field', { content: 'hi', pinned: true }, 400],
         ['a control character', { content: 'bell\u0007' }, 400],
+        ['a carriage return', { content: 'line\r\nbreak' }, 400],
         ['no body', undefined, 400],
       ])('refuses a post with %s', async (_case, body, status) => {
         const response = await api.post('/api/posts', body, ada.token);
@@ -579,6 +664,31 @@ export function describeApiContract(driver: TestDriver): void {
         ['POST', '/api/posts', '"text"', 400],
         ['POST', '/api/posts', '{"content":"\\ud800 lone surrogate"}', 201],
         ['POST', '/api/jobs', JSON.stringify(newJob({ salaryMin: 1e308 })), 400],
+        // JSON nested deeper than 32 levels; brackets inside strings do not count.
+        [
+          'POST',
+          '/api/auth/login',
+          `{"email":"a@b.co","password":${'['.repeat(2000)}${']'.repeat(2000)}}`,
+          400,
+        ],
+        ['POST', '/api/posts', `{"content":${'{"a":'.repeat(2000)}1${'}'.repeat(2000)}}`, 400],
+        ['POST', '/api/posts', `${'['.repeat(33)}${']'.repeat(33)}`, 400],
+        ['POST', '/api/posts', `{"content":"${'['.repeat(100)}"}`, 201],
+        ['POST', '/api/posts', `{"content":"\\\\\\"${'{'.repeat(100)}"}`, 201],
+        // Names of Object.prototype members are unknown fields like any other.
+        ['GET', '/api/jobs?toString=1', undefined, 400],
+        ['GET', '/api/jobs?valueOf=x', undefined, 400],
+        ['GET', '/api/jobs?hasOwnProperty=1', undefined, 400],
+        ['GET', '/api/users/list?__defineGetter__=1', undefined, 400],
+        ['POST', '/api/posts', '{"content":"hi","toString":1}', 400],
+        ['POST', '/api/posts', '{"content":"hi","valueOf":"x"}', 400],
+        // A query string on a route that takes none.
+        ['GET', '/api/jobs/stats/overview?x=1', undefined, 400],
+        ['GET', '/api/jobs/1?junk=1', undefined, 400],
+        ['GET', '/api/users/1?junk=1', undefined, 400],
+        ['GET', '/api/auth/me?junk=1', undefined, 400],
+        ['POST', '/api/users/3/follow?junk=1', undefined, 400],
+        ['POST', '/api/posts?junk=1', '{"content":"hi"}', 400],
       ])('answers hostile input %s %s without a 5xx', async (method, path, body, status) => {
         let call = method === 'GET' ? api.raw().get(path) : api.raw().post(path);
         call = call.set('Authorization', `Bearer ${ada.token}`);
@@ -587,6 +697,35 @@ export function describeApiContract(driver: TestDriver): void {
           : call.set('Content-Type', 'application/json').send(body));
         expect(response.status).toBe(status);
         if (status >= 400) errorText(response.body);
+      });
+
+      it('parses JSON nested 32 levels deep and refuses 33, naming the limit', async () => {
+        const nested = (depth: number) => `{"content":${'['.repeat(depth - 1)}${']'.repeat(depth - 1)}}`;
+        const send = (body: string) =>
+          api
+            .raw()
+            .post('/api/posts')
+            .set('Authorization', `Bearer ${ada.token}`)
+            .set('Content-Type', 'application/json')
+            .send(body);
+        const atLimit = await send(nested(32));
+        expect(atLimit.status).toBe(400);
+        expect(errorText(atLimit.body)).toMatch(/content must be/);
+        const beyond = await send(nested(33));
+        expect(beyond.status).toBe(400);
+        expect(errorText(beyond.body)).toMatch(/deeper than 32 levels/);
+      });
+
+      it('names every query parameter of a route that takes none, and leaves health and docs alone', async () => {
+        const response = await api.get('/api/jobs/1?junk=1&more=2');
+        expect(response.status).toBe(400);
+        expect(response.body.message).toEqual([
+          'property junk should not exist',
+          'property more should not exist',
+        ]);
+        for (const path of ['/health', '/health/ready', '/docs', '/docs-json', '/api/jobs/stats/overview']) {
+          expect((await api.get(path)).status).toBe(200);
+        }
       });
 
       it('answers unknown routes with 404 in the common shape', async () => {
@@ -603,6 +742,17 @@ export function describeApiContract(driver: TestDriver): void {
         expect(echoed.headers['x-request-id']).toBe('trace-abc.123');
         const hostile = await api.raw().get('/health').set('X-Request-Id', 'a b<script>');
         expect(hostile.headers['x-request-id']).not.toContain('<');
+        const preflight = await api
+          .raw()
+          .options('/api/jobs/1')
+          .set('Origin', 'http://localhost:5173')
+          .set('Access-Control-Request-Method', 'PATCH')
+          .set('X-Request-Id', 'trace-preflight');
+        expect(preflight.status).toBe(204);
+        expect(preflight.headers['x-request-id']).toBe('trace-preflight');
+        const routerError = await api.raw().get('/api/users/%00').set('X-Request-Id', 'trace-router');
+        expect(routerError.status).toBe(400);
+        expect(routerError.headers['x-request-id']).toBe('trace-router');
       });
 
       it('allows the configured CORS origin and exposes X-Cache, ETag and X-Request-Id', async () => {
@@ -614,6 +764,22 @@ export function describeApiContract(driver: TestDriver): void {
           .set('Access-Control-Request-Headers', 'authorization');
         expect(preflight.status).toBe(204);
         expect(preflight.headers['access-control-allow-origin']).toBe('http://localhost:5173');
+        for (const method of ['PATCH', 'DELETE']) {
+          const edit = await api
+            .raw()
+            .options('/api/jobs/1')
+            .set('Origin', 'http://localhost:5173')
+            .set('Access-Control-Request-Method', method)
+            .set('Access-Control-Request-Headers', 'authorization,content-type');
+          expect(edit.status).toBe(204);
+          expect(edit.headers['access-control-allow-origin']).toBe('http://localhost:5173');
+          expect(edit.headers['access-control-allow-methods']?.split(/,\s*/)).toContain(method);
+        }
+        // Without Origin it is no CORS request: an empty 204 that allows no origin, not a text/plain 400.
+        const bare = await api.raw().options('/api/jobs');
+        expect(bare.status).toBe(204);
+        expect(bare.text).toBe('');
+        expect(bare.headers['access-control-allow-origin']).toBeUndefined();
         const get = await api.raw().get('/api/jobs?limit=1').set('Origin', 'http://localhost:5173');
         expect(get.headers['access-control-expose-headers']).toBe('X-Cache, ETag, X-Request-Id');
         const foreign = await api.raw().get('/api/jobs?limit=1').set('Origin', 'http://evil.example');
@@ -640,6 +806,45 @@ export function describeApiContract(driver: TestDriver): void {
         expect(document.body.components.schemas.CreateJobDto.required).toEqual(
           expect.arrayContaining(['title', 'company', 'location', 'category', 'type', 'description']),
         );
+      });
+
+      it('breaks createdAt ties by id DESC in every list', async () => {
+        // Far in the future, so these rows list first; limit=3 is a cache key no other test uses.
+        const createdAt = new Date('2999-01-01T00:00:00.000Z');
+        const insertedUsers = await t.database.db
+          .insert(users)
+          .values(
+            [1, 2, 3].map((i) => ({
+              email: `tie.${i}.${driver}@example.com`,
+              passwordHash: 'x',
+              name: `Tie ${i}`,
+              createdAt,
+            })),
+          )
+          .returning({ id: users.id });
+        const insertedJobs = await t.database.db
+          .insert(jobs)
+          .values(
+            [1, 2, 3].map(() => ({ ...newJob(), type: 'contract' as const, postedBy: ada.id, createdAt })),
+          )
+          .returning({ id: jobs.id });
+        const insertedPosts = await t.database.db
+          .insert(posts)
+          .values([1, 2, 3].map((i) => ({ content: `tie ${i}`, authorId: ada.id, createdAt })))
+          .returning({ id: posts.id });
+        try {
+          const idsDesc = (rows: { id: number }[]) => rows.map((row) => row.id).sort((a, b) => b - a);
+          const listed = async (path: string) =>
+            (await api.get(path)).body.items.map((item: { id: number }) => item.id);
+          expect(await listed('/api/jobs?limit=3')).toEqual(idsDesc(insertedJobs));
+          expect(await listed('/api/posts?limit=3')).toEqual(idsDesc(insertedPosts));
+          expect(await listed('/api/users/list?limit=3')).toEqual(idsDesc(insertedUsers));
+        } finally {
+          const ids = (rows: { id: number }[]) => rows.map((row) => row.id);
+          await t.database.db.delete(posts).where(inArray(posts.id, ids(insertedPosts)));
+          await t.database.db.delete(jobs).where(inArray(jobs.id, ids(insertedJobs)));
+          await t.database.db.delete(users).where(inArray(users.id, ids(insertedUsers)));
+        }
       });
 
       it('keeps ids JSON numbers and dates ISO-8601 UTC across every resource', async () => {

@@ -40,12 +40,25 @@ export class TestRedisServer {
   async launch(): Promise<void> {
     this.process = spawn(
       'redis-server',
-      ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', ...this.extraArgs],
+      [
+        '--port',
+        String(this.port),
+        '--bind',
+        '127.0.0.1',
+        '--save',
+        '',
+        '--appendonly',
+        'no',
+        ...this.extraArgs,
+      ],
       { stdio: 'ignore' },
     );
     const deadline = Date.now() + 5_000;
     for (;;) {
-      const probe = createClient({ url: this.url, socket: { reconnectStrategy: false, connectTimeout: 200 } });
+      const probe = createClient({
+        url: this.url,
+        socket: { reconnectStrategy: false, connectTimeout: 200 },
+      });
       probe.on('error', () => undefined);
       try {
         await probe.connect();

@@ -1,5 +1,6 @@
 import { ApiProperty } from '@nestjs/swagger';
 import { IsString, MaxLength, MinLength } from 'class-validator';
+import { IsSafeText } from '../../common/validation/validators.js';
 import { NormalizeEmail } from './register.dto.js';
 
 export class LoginDto {
@@ -8,6 +9,7 @@ export class LoginDto {
   @IsString()
   @MinLength(1)
   @MaxLength(254)
+  @IsSafeText()
   email: string;
 
   @ApiProperty({ example: 'password123' })

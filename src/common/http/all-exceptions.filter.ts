@@ -1,17 +1,20 @@
 import { ArgumentsHost, Catch, ExceptionFilter, Logger } from '@nestjs/common';
+import { DrizzleQueryError } from 'drizzle-orm';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { toErrorResponse } from './error-response.util.js';
+import { findSqlState, toErrorResponse } from './error-response.util.js';
 
 /**
- * What to log about an unexpected error. Drizzle's query errors carry the statement's parameters (user input) in
- * their message, so for those only the driver's own error (the cause) is logged.
+ * What to log about an unexpected error. Drizzle's query errors carry the statement's parameters (user input:
+ * emails, password hashes) in their message and therefore in their stack, so for those only the SQLSTATE and the
+ * driver's own message (the cause) are logged. Drizzle leaves `name` as 'Error', hence the class check.
  */
 function describeFailure(exception: unknown): string {
-  if (!(exception instanceof Error)) return String(exception);
-  const cause = exception.cause;
-  if (exception.name === 'DrizzleQueryError' && cause instanceof Error) {
-    return `database error ${(cause as { code?: string }).code ?? ''}: ${cause.message}`;
+  if (exception instanceof DrizzleQueryError) {
+    const cause = exception.cause;
+    const detail = cause instanceof Error ? cause.message : 'no driver error';
+    return `database error ${findSqlState(cause) ?? 'without SQLSTATE'}: ${detail}`;
   }
+  if (!(exception instanceof Error)) return String(exception);
   return exception.stack ?? exception.message;
 }
 

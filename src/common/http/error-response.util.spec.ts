@@ -87,6 +87,7 @@ describe('toErrorResponse', () => {
       ['23505', 409, 'Resource already exists', false],
       ['23503', 409, 'Referenced resource does not exist', false],
       ['23514', 400, 'Invalid input value', false],
+      ['23502', 400, 'A required value is missing', false], // not_null_violation
       ['57014', 503, 'The database took too long to answer', true],
     ])('maps SQLSTATE %s to %i', (code, status, message, unexpected) => {
       const expected = {
@@ -98,7 +99,7 @@ describe('toErrorResponse', () => {
       expect(toErrorResponse(drizzleError(code))).toEqual(expected);
     });
 
-    it.each(['42P01', '23502', '40001', '08006', 'XX000'])(
+    it.each(['42P01', '40001', '08006', 'XX000'])(
       'answers an unmapped SQLSTATE %s with 500 and logs it',
       (code) => {
         const response = toErrorResponse(drizzleError(code));
@@ -108,7 +109,7 @@ describe('toErrorResponse', () => {
     );
 
     it('never puts the statement, its parameters or the driver message in the body', () => {
-      for (const code of ['22P02', '23505', '23503', '23514', '57014', '42P01']) {
+      for (const code of ['22P02', '23502', '23505', '23503', '23514', '57014', '42P01']) {
         expect(JSON.stringify(toErrorResponse(drizzleError(code)).body)).not.toContain(CANARY);
       }
     });
@@ -266,6 +267,12 @@ describe('toErrorResponse with errors from a real database', () => {
     [
       'salaryMin above salaryMax',
       () => database.db.insert(jobs).values({ ...job(), title: CANARY, salaryMin: 9, salaryMax: 1 }),
+      400,
+    ],
+    [
+      'a NULL in a NOT NULL column',
+      () =>
+        database.db.insert(jobs).values({ ...job(), title: CANARY, description: null as unknown as string }),
       400,
     ],
     [

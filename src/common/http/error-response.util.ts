@@ -39,6 +39,9 @@ function fromSqlState(code: string): ErrorResponse | undefined {
   if (code === '23503')
     return { status: 409, body: body(409, 'Referenced resource does not exist'), unexpected: false };
   if (code === '23514') return { status: 400, body: body(400, 'Invalid input value'), unexpected: false };
+  // not_null_violation: validation should have caught the null first; if it did not, it is still the client's input.
+  if (code === '23502')
+    return { status: 400, body: body(400, 'A required value is missing'), unexpected: false };
   if (code === '57014')
     return { status: 503, body: body(503, 'The database took too long to answer'), unexpected: true };
   return undefined;

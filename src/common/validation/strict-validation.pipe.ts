@@ -1,11 +1,17 @@
 import { ArgumentMetadata, BadRequestException, ValidationPipe } from '@nestjs/common';
 
-/** Keys that class-transformer drops silently instead of reporting them as unknown fields. */
-const PROTOTYPE_KEYS = ['__proto__', 'constructor', 'prototype'];
+/**
+ * Whether class-transformer would drop `key` silently instead of reporting it as an unknown field: every name that
+ * an ordinary object inherits (`toString`, `valueOf`, `hasOwnProperty`, `constructor`, `__proto__`...), and
+ * `prototype`.
+ */
+function isPrototypeName(key: string): boolean {
+  return key in Object.prototype || key === 'prototype';
+}
 
 /**
- * The global ValidationPipe, plus one rule it lacks: `?__proto__=1` or `?constructor=x` is an unknown field like any
- * other (400), rather than a parameter that vanishes during transformation.
+ * The global ValidationPipe, plus one rule it lacks: `?__proto__=1`, `?toString=1` or a body field `valueOf` is an
+ * unknown field like any other (400), rather than a parameter that vanishes during transformation.
  */
 export class StrictValidationPipe extends ValidationPipe {
   // eslint-disable-next-line @typescript-eslint/no-explicit-any -- the base class returns Promise<any>
@@ -15,7 +21,7 @@ export class StrictValidationPipe extends ValidationPipe {
       value !== null &&
       typeof value === 'object'
     ) {
-      const present = PROTOTYPE_KEYS.filter((key) => Object.prototype.hasOwnProperty.call(value, key));
+      const present = Object.keys(value).filter(isPrototypeName);
       if (present.length > 0)
         throw new BadRequestException(present.map((key) => `property ${key} should not exist`));
     }

@@ -4,6 +4,7 @@ import { describe, expect, it } from '@jest/globals';
 import { createValidationPipe } from '../../app.module.js';
 import { CreateJobDto } from '../../jobs/dto/create-job.dto.js';
 import { ListJobsQuery } from '../../jobs/dto/list-jobs.query.js';
+import { UpdateJobDto } from '../../jobs/dto/update-job.dto.js';
 import { ListPostsQuery } from '../../posts/dto/posts.dto.js';
 import { IdParams } from '../dto/id.params.js';
 
@@ -45,7 +46,7 @@ describe('validation through the global ValidationPipe', () => {
       [{ type: 'part-time' }, { type: 'part-time' }],
       [{ search: 'backend' }, { search: 'backend' }],
       [{ search: 'tab\there' }, { search: 'tab\there' }],
-      [{ search: 'line\nbreak\r\n' }, { search: 'line\nbreak\r\n' }],
+      [{ search: 'line\nbreak\n' }, { search: 'line\nbreak\n' }],
       [{ search: '100%_\\' }, { search: '100%_\\' }],
       [
         { location: 'Berlin', category: 'Engineering' },
@@ -96,7 +97,15 @@ describe('validation through the global ValidationPipe', () => {
       },
     );
 
-    it.each([0x00, 0x01, 0x07, 0x08, 0x0b, 0x0c, 0x0e, 0x1b, 0x1f])(
+    it.each(['toString', 'valueOf', 'hasOwnProperty', 'isPrototypeOf', '__defineGetter__', 'toLocaleString'])(
+      'rejects a query key named like the Object.prototype member %s instead of dropping it',
+      async (key) => {
+        const messages = await rejection({ [key]: '1', limit: '5' }, query(ListJobsQuery));
+        expect(messages).toEqual([`property ${key} should not exist`]);
+      },
+    );
+
+    it.each([0x00, 0x01, 0x07, 0x08, 0x0b, 0x0c, 0x0d, 0x0e, 0x1b, 0x1f])(
       'rejects a search containing the control character 0x%s',
       async (code) => {
         const messages = await rejection(
@@ -224,6 +233,9 @@ describe('validation through the global ValidationPipe', () => {
       ['an unknown type', { type: 'freelance' }, 'type'],
       ['a description of 10,001 characters', { description: 'd'.repeat(10_001) }, 'description'],
       ['a title with NUL', { title: 'Engineer\u0000' }, 'title'],
+      ['a description with a carriage return', { description: 'line\r\nbreak' }, 'description'],
+      ['a field named toString', { toString: 1 }, 'toString'],
+      ['a field named valueOf', { valueOf: 'x' }, 'valueOf'],
       ['an unknown field', { postedBy: 1 }, 'postedBy'],
       ['a status (not settable on create)', { status: 'closed' }, 'status'],
     ])('rejects %s', async (_label, change, property) => {
@@ -248,5 +260,29 @@ describe('validation through the global ValidationPipe', () => {
     ])('rejects %s as a body', async (_label, value) => {
       await rejection(value, body);
     });
+  });
+
+  describe('UpdateJobDto', () => {
+    const patch: ArgumentMetadata = { type: 'body', metatype: UpdateJobDto };
+
+    it.each<[string, Record<string, unknown>]>([
+      ['an empty patch', {}],
+      ['one field', { title: 'Renamed' }],
+      ['closing the job', { status: 'closed' }],
+      ['clearing both salaries', { salaryMin: null, salaryMax: null }],
+      ['clearing one salary', { salaryMax: null }],
+    ])('accepts %s', async (_label, value) => {
+      const result = await pipe.transform(value, patch);
+      expect(result).toBeInstanceOf(UpdateJobDto);
+      expect({ ...result }).toEqual(value);
+    });
+
+    it.each(['title', 'company', 'location', 'category', 'type', 'description', 'status'])(
+      'rejects %s: null, which its NOT NULL column cannot take',
+      async (field) => {
+        const messages = await rejection({ [field]: null }, patch);
+        expect(messages.join('\n')).toContain(field);
+      },
+    );
   });
 });

@@ -5,8 +5,12 @@ import { IsInt, Max, Min, ValidationArguments, ValidationOptions, registerDecora
 /** The largest value of a PostgreSQL int4 column (ids, salaries). */
 export const INT4_MAX = 2_147_483_647;
 
-/** C0 control characters other than tab, line feed and carriage return; PostgreSQL rejects NUL outright. */
-const FORBIDDEN_CONTROL_CHARACTERS = /[\u0000-\u0008\u000B\u000C\u000E-\u001F]/;
+/**
+ * C0 control characters other than tab and line feed (§4.1); PostgreSQL rejects NUL outright. Carriage return is
+ * refused too: a lone CR breaks lines differently from one client to the next, and CRLF can split a header or a
+ * log line built from the text.
+ */
+const FORBIDDEN_CONTROL_CHARACTERS = /[\u0000-\u0008\u000B-\u001F]/;
 
 /** Rejects text with control characters (NUL included), which no field of this API legitimately carries. */
 export function IsSafeText(options?: ValidationOptions) {

@@ -1,0 +1,88 @@
+import { describe, expect, it } from '@jest/globals';
+import { type CacheEntry, decodeEntry, decodeEntryBytes, encodeEntry, etagOf } from './cache-entry.js';
+
+const JSON_TYPE = 'application/json; charset=utf-8';
+const ONE_MB = 1024 * 1024;
+
+type TextEntry = CacheEntry & { body: string };
+
+function entry(body: string, generations: string[] = ['1712000000000', '3']): TextEntry {
+  return { generations, etag: etagOf(body), contentType: JSON_TYPE, body };
+}
+
+describe('encodeEntry / decodeEntry', () => {
+  it.each<[string, TextEntry]>([
+    ['a JSON body', entry('{"items":[],"total":0}')],
+    ['a body with newlines', entry('line 1\nline 2\r\n\nline 4\n')],
+    ['a body that starts with newlines', entry('\n\n\n{"a":1}')],
+    ['a body that looks like a header', entry('1,2\n"etag"\ntext/plain\nbody')],
+    ['a unicode body', entry('{"name":"Zoë 北京 🚀 \u0000 \u2028"}')],
+    ['an empty body', entry('')],
+    ['a 1 MB body', entry('x'.repeat(ONE_MB))],
+    ['a 1 MB body of newlines and unicode', entry('é\n🚀'.repeat(ONE_MB / 4))],
+    ['an empty generation list', entry('{"a":1}', [])],
+    ['an empty generation list and an empty body', entry('', [])],
+    ['a single generation', entry('{"a":1}', ['42'])],
+    ['an empty content type', { ...entry('{}'), contentType: '' }],
+  ])('round-trips %s exactly, as a string and as the bytes Redis returns', (_label, original) => {
+    expect(decodeEntry(encodeEntry(original))).toStrictEqual(original);
+    const fromBytes = decodeEntryBytes(Buffer.from(encodeEntry(original)));
+    expect(fromBytes).toStrictEqual({ ...original, body: Buffer.from(original.body) });
+  });
+
+  it('keeps the body as the exact tail of the encoded string, so a hit can slice it out', () => {
+    const body = '{"a":"b\\nc"}\n';
+    expect(encodeEntry(entry(body)).endsWith(`\n${body}`)).toBe(true);
+  });
+
+  it.each<[string, unknown]>([
+    ['undefined', undefined],
+    ['null', null],
+    ['a number', 42],
+    ['an object', { body: 'x' }],
+    ['a Buffer', Buffer.from('1\n"e"\ntext/plain\nbody')],
+    ['an empty string', ''],
+    ['a string without newlines', 'body'],
+    ['a string with one newline', '1\n"e"'],
+    ['a string with two newlines', '1\n"e"\ntext/plain'],
+  ])('returns undefined for %s', (_label, raw) => {
+    expect(decodeEntry(raw)).toBeUndefined();
+  });
+
+  it('decodes a string with exactly three newlines as an entry with an empty body', () => {
+    expect(decodeEntry('1,2\n"e"\ntext/plain\n')).toStrictEqual({
+      generations: ['1', '2'],
+      etag: '"e"',
+      contentType: 'text/plain',
+      body: '',
+    });
+  });
+});
+
+describe('etagOf', () => {
+  it.each<[string]>([[''], ['{"a":1}'], ['é\n🚀'], ['x'.repeat(ONE_MB)]])(
+    'is a quoted strong ETag for %#',
+    (body) => {
+      const etag = etagOf(body);
+      expect(etag).toMatch(/^"[A-Za-z0-9_-]+"$/);
+      expect(etag.startsWith('W/')).toBe(false);
+    },
+  );
+
+  it.each<[string]>([[''], ['{"a":1}'], ['é\n🚀']])('is stable for equal bodies (%p)', (body) => {
+    expect(etagOf(body)).toBe(etagOf(String(body)));
+    expect(etagOf(body)).toBe(etagOf(body.slice()));
+  });
+
+  it.each<[string, string]>([
+    ['', ' '],
+    ['{"a":1}', '{"a":2}'],
+    ['{"a":1}', '{"a":1}\n'],
+    ['a', 'A'],
+    // Precomposed and decomposed é: equal when rendered, different bytes.
+    ['\u00e9', 'e\u0301'],
+    ['x'.repeat(ONE_MB), `${'x'.repeat(ONE_MB - 1)}y`],
+  ])('differs for different bodies (%#)', (a, b) => {
+    expect(etagOf(a)).not.toBe(etagOf(b));
+  });
+});

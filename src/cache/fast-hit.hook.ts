@@ -1,0 +1,32 @@
+import type { FastifyInstance } from 'fastify';
+import type { CacheInterceptor } from './cache.interceptor.js';
+import type { CacheRegistry } from './cache-registry.js';
+
+/**
+ * The fast hit path (option `fastHits`): for a GET on an unguarded cached route, looks the entry up in a Fastify
+ * `preHandler` hook and, on a hit, sends the stored bytes from there. Anything else (a miss, a bypass, an invalid
+ * request, query parameters on a route that declares none) continues to Nest's pipeline, which reuses the lookup
+ * and produces exactly the normal response.
+ */
+export function registerFastHits(
+  fastify: FastifyInstance,
+  registry: CacheRegistry,
+  interceptor: CacheInterceptor,
+): void {
+  fastify.addHook('preHandler', async (request, reply) => {
+    if (request.method !== 'GET') return;
+    const plan = registry.unguardedPlan(request.routeOptions.url);
+    if (!plan) return;
+    const declaresQuery = plan.slots.some((slot) => slot.type === 'query');
+    if (!declaresQuery && Object.keys((request.query as object | undefined) ?? {}).length > 0) return;
+    let found;
+    try {
+      found = await interceptor.lookup(plan, request);
+    } catch {
+      return; // invalid input: Nest's pipeline answers it, with the same 400 as a cold request
+    }
+    if (found.lookup.kind !== 'hit') return;
+    interceptor.prepareHit(reply, plan, found.lookup.entry);
+    return reply.send(found.lookup.entry.body);
+  });
+}
