@@ -10,7 +10,6 @@ import { GUARDS_METADATA, PATH_METADATA, ROUTE_ARGS_METADATA } from '@nestjs/com
 import { RouteParamtypes } from '@nestjs/common/enums/route-paramtypes.enum.js';
 import { DiscoveryService, Reflector } from '@nestjs/core';
 import { getMetadataStorage } from 'class-validator';
-import { LRUCache } from 'lru-cache';
 import type { FastifyRequest } from 'fastify';
 import { CACHED_METADATA, INVALIDATES_METADATA } from './cache.constants.js';
 import { REDIS_CACHE_OPTIONS } from './cache.module-definition.js';
@@ -77,8 +76,6 @@ export class CacheRegistry implements OnModuleInit {
   /** Every invalidation prefix declared by any handler, or registered at runtime through CacheService. */
   readonly prefixes: ParsedPattern[] = [];
   private readonly pipe: PipeTransform;
-  /** Validation is deterministic for a given raw input, so hot keys skip class-validator (bounded, per handler). */
-  private readonly validatedByInput = new LRUCache<string, ValidatedArguments>({ max: 5_000 });
   private readonly unguardedRoutes = new Map<string, CachedPlan>();
   longestTtlMs = 0;
 
@@ -146,11 +143,6 @@ export class CacheRegistry implements OnModuleInit {
    * 400 it would get from the handler.
    */
   async validate(slots: ArgumentSlot[], request: FastifyRequest): Promise<ValidatedArguments> {
-    const memoKey = slots.some((slot) => slot.type === 'body')
-      ? undefined
-      : `${request.routeOptions.url} ${JSON.stringify(request.params)} ${JSON.stringify(request.query)}`;
-    const known = memoKey === undefined ? undefined : this.validatedByInput.get(memoKey);
-    if (known) return known;
     const result: ValidatedArguments = { params: {}, query: {}, body: {} };
     for (const slot of slots) {
       const source = (
@@ -166,7 +158,6 @@ export class CacheRegistry implements OnModuleInit {
       if (slot.data !== undefined) target[slot.data] = value;
       else if (value !== null && typeof value === 'object') Object.assign(target, value);
     }
-    if (memoKey !== undefined) this.validatedByInput.set(memoKey, result);
     return result;
   }
 

@@ -1,5 +1,6 @@
 import { CallHandler, ExecutionContext, Inject, Injectable, NestInterceptor } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { LRUCache } from 'lru-cache';
 import { map, Observable, of } from 'rxjs';
 import { X_CACHE_HEADER } from './cache.constants.js';
 import { REDIS_CACHE_OPTIONS } from './cache.module-definition.js';
@@ -21,6 +22,7 @@ const JSON_CONTENT_TYPE = 'application/json; charset=utf-8';
 @Injectable()
 export class CacheInterceptor implements NestInterceptor {
   private readonly maxEntryBytes: number;
+  private readonly locations = new LRUCache<string, EntryLocation>({ max: 10_000 });
   private readonly lookups = new WeakMap<
     FastifyRequest,
     Promise<{ location: EntryLocation; lookup: ReadResult }>
@@ -100,19 +102,28 @@ export class CacheInterceptor implements NestInterceptor {
       .header(X_CACHE_HEADER, 'HIT');
   }
 
-  /** The entry key and covering generation counters of this request, from validated arguments. */
+  /**
+   * The entry key and covering generation counters of this request, from validated arguments. Deterministic for a
+   * route, its raw params and query, the viewer and the tenant, so hot keys skip validation and rendering.
+   */
   private async locate(plan: CachedPlan, request: FastifyRequest): Promise<EntryLocation> {
-    const validated = await this.registry.validate(plan.slots, request);
+    const viewerId = viewerOf(request);
     const tenant = tenantOf(request, this.options);
-    const sources = { ...validated, viewerId: viewerOf(request), tenant };
+    const memoKey = JSON.stringify([plan.routePath, request.params, request.query, viewerId, tenant]);
+    const known = this.locations.get(memoKey);
+    if (known) return known;
+    const validated = await this.registry.validate(plan.slots, request);
+    const sources = { ...validated, viewerId, tenant };
     const segments = renderSegments(plan.pattern, (name) => resolvePlaceholder(name, sources));
-    return {
+    const location = {
       entryKey: this.keys.entry(tenant, joinKey(segments)),
       generationKeys: [
         this.keys.rootGeneration,
         ...plan.coveringLengths.map((length) => this.keys.generation(tenant, segments.slice(0, length))),
       ],
     };
+    this.locations.set(memoKey, location);
+    return location;
   }
 
   /** Browsers revalidate every time (with the ETag); per-viewer responses are private and vary by credentials. */
