@@ -397,6 +397,58 @@ describe('RedisCacheModule on a real redis-server', () => {
     });
   });
 
+  describe('generation counters under trouble (TESTING.md)', () => {
+    let t: Awaited<ReturnType<typeof startFixture>>;
+
+    beforeAll(async () => {
+      t = await startFixture(redis);
+    });
+
+    afterAll(async () => {
+      const client = await redis.client();
+      await client.configSet({ maxmemory: '0', 'maxmemory-policy': 'noeviction' });
+      await t?.app.close();
+    });
+
+    it('treats a counter deleted mid-run as unknown history: the next read misses, never serves the old entry', async () => {
+      t.fixture.items.set(3, { id: 3, name: 'before' });
+      await t.http().get('/items/3');
+      await untilExists(redis, `${PREFIX}c:items:one:3`);
+      expect((await t.http().get('/items/3')).headers['x-cache']).toBe('HIT');
+      const client = await redis.client();
+      expect(await client.del(`${PREFIX}g:`)).toBe(1);
+      t.fixture.items.set(3, { id: 3, name: 'after' });
+      const next = await t.http().get('/items/3');
+      expect(next.headers['x-cache']).toBe('MISS');
+      expect(next.body.name).toBe('after');
+    });
+
+    it('serves nothing older than a write that Redis refused for lack of memory, then recovers', async () => {
+      t.fixture.items.set(4, { id: 4, name: 'old' });
+      await t.http().get('/items/4');
+      await untilExists(redis, `${PREFIX}c:items:one:4`);
+      expect((await t.http().get('/items/4')).headers['x-cache']).toBe('HIT');
+
+      const client = await redis.client();
+      await client.configSet({ maxmemory: '1', 'maxmemory-policy': 'noeviction' });
+      const write = await t.http().patch('/items/4').send({ name: 'new' });
+      expect(write.status).toBe(200);
+      for (let i = 0; i < 3; i++) {
+        const read = await t.http().get('/items/4');
+        expect(read.status).toBe(200);
+        expect(read.body.name).toBe('new');
+        expect(read.headers['x-cache']).toBe('BYPASS');
+      }
+
+      await client.configSet({ maxmemory: '0' });
+      const recovered = await t.http().get('/items/4');
+      expect(recovered.body.name).toBe('new');
+      expect(recovered.headers['x-cache']).toBe('MISS');
+      await untilExists(redis, `${PREFIX}c:items:one:4`);
+      expect((await t.http().get('/items/4')).headers['x-cache']).toBe('HIT');
+    });
+  });
+
   describe('invalidation cost', () => {
     let t: Awaited<ReturnType<typeof startFixture>>;
 
