@@ -73,7 +73,7 @@ const SLOT_TYPES: Partial<Record<RouteParamtypes, ArgumentSlot['type']>> = {
 export class CacheRegistry implements OnModuleInit {
   private readonly cached = new Map<Handler, CachedPlan>();
   private readonly invalidating = new Map<Handler, InvalidatePlan>();
-  /** Every invalidation prefix declared by any handler, or registered at runtime through CacheService. */
+  /** Every invalidation prefix declared by any handler; readers include the generation counters of those covering them. */
   readonly prefixes: ParsedPattern[] = [];
   private readonly pipe: PipeTransform;
   private readonly unguardedRoutes = new Map<string, CachedPlan>();

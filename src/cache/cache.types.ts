@@ -11,8 +11,6 @@ export interface RedisCacheModuleOptions {
   prefix: string;
   /** One budget for the Redis reads on a request's path (default 150 ms); past it the request is served uncached. */
   opTimeoutMs?: number;
-  /** TTL of entries written through {@link CacheService.set} without one (default 60 s). */
-  defaultTtl?: Ttl;
   /** Scopes every key by tenant: two tenants never share an entry or a generation counter. */
   tenantResolver?: (request: FastifyRequest) => string | undefined;
   /**
