@@ -13,3 +13,13 @@ export async function openMemoryDatabase(): Promise<DatabaseConnection> {
   await runMigrations(database);
   return database;
 }
+
+/** The error a statement fails with; throws when it unexpectedly succeeds. */
+export async function rejectionOf(run: () => Promise<unknown>): Promise<unknown> {
+  try {
+    await run();
+  } catch (error) {
+    return error;
+  }
+  throw new Error('the statement succeeded');
+}

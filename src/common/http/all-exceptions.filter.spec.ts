@@ -2,7 +2,7 @@ import 'reflect-metadata';
 import { Logger, type ArgumentsHost } from '@nestjs/common';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, jest } from '@jest/globals';
 import { DrizzleQueryError, sql } from 'drizzle-orm';
-import { openMemoryDatabase } from '../../../test/support/memory-database.js';
+import { openMemoryDatabase, rejectionOf } from '../../../test/support/memory-database.js';
 import type { DatabaseConnection } from '../../database/database.types.js';
 import { users } from '../../database/schema.js';
 import { AllExceptionsFilter } from './all-exceptions.filter.js';
@@ -36,15 +36,6 @@ function httpHost(sent: Sent): ArgumentsHost {
   } as unknown as ArgumentsHost;
 }
 
-async function failure(run: () => Promise<unknown>): Promise<unknown> {
-  try {
-    await run();
-  } catch (error) {
-    return error;
-  }
-  throw new Error('the statement succeeded');
-}
-
 describe('AllExceptionsFilter with errors from a real database', () => {
   let database: DatabaseConnection;
   const filter = new AllExceptionsFilter();
@@ -70,7 +61,7 @@ describe('AllExceptionsFilter with errors from a real database', () => {
 
   it('logs the SQLSTATE and the driver message of an unexpected query error, never its parameters', async () => {
     // An email and a password hash as parameters, failing with an SQLSTATE that maps to no client error (500).
-    const error = await failure(() =>
+    const error = await rejectionOf(() =>
       database.db.insert(users).values({
         email: `${CANARY}@example.com`,
         passwordHash: `$scrypt$${CANARY}`,
@@ -98,7 +89,7 @@ describe('AllExceptionsFilter with errors from a real database', () => {
   });
 
   it('logs nothing for a query error that is the client’s (a duplicate email is a 409)', async () => {
-    const error = await failure(() =>
+    const error = await rejectionOf(() =>
       database.db.insert(users).values({ email: 'taken@example.com', passwordHash: CANARY, name: CANARY }),
     );
     expect(error).toBeInstanceOf(DrizzleQueryError);

@@ -9,7 +9,7 @@ import {
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { DrizzleQueryError } from 'drizzle-orm';
 import { STATUS_CODES } from 'node:http';
-import { openMemoryDatabase } from '../../../test/support/memory-database.js';
+import { openMemoryDatabase, rejectionOf } from '../../../test/support/memory-database.js';
 import type { DatabaseConnection } from '../../database/database.types.js';
 import { jobs, posts, users } from '../../database/schema.js';
 import { findSqlState, toErrorResponse } from './error-response.util.js';
@@ -244,15 +244,6 @@ describe('toErrorResponse with errors from a real database', () => {
     postedBy: userId,
   });
 
-  async function failure(run: () => Promise<unknown>): Promise<unknown> {
-    try {
-      await run();
-    } catch (error) {
-      return error;
-    }
-    throw new Error('the statement succeeded');
-  }
-
   it.each<[string, () => Promise<unknown>, number]>([
     [
       'a duplicate email',
@@ -286,7 +277,7 @@ describe('toErrorResponse with errors from a real database', () => {
       400,
     ],
   ])('maps %s to %i without echoing the input', async (_label, run, status) => {
-    const error = await failure(run);
+    const error = await rejectionOf(run);
     expect(findSqlState(error)).toMatch(/^[0-9A-Z]{5}$/);
     const response = toErrorResponse(error);
     expect(response.status).toBe(status);
