@@ -519,6 +519,7 @@ describe('RedisCacheModule on a real redis-server', () => {
         expect(options).not.toHaveProperty('isGlobal');
         expect(options.prefix).toBe(PREFIX);
         expect(app.get(CacheService).backend).toBe('redis');
+        await untilReady(app.get<RedisClient>(REDIS_CACHE_CLIENT));
         const first = await request(app.getHttpServer()).get('/items?page=11');
         expect(first.headers['x-cache']).toBe('MISS');
       } finally {
