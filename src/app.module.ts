@@ -51,6 +51,11 @@ export class AppModule {
             tlsCaFile: config.redis.tlsCaFile,
             prefix: config.cache.prefix,
             opTimeoutMs: config.cache.opTimeoutMs,
+            l1: {
+              maxEntries: config.cache.l1MaxEntries,
+              maxBytes: config.cache.l1MaxBytes,
+              ttlMs: config.cache.l1TtlMs,
+            },
             argumentPipe: createValidationPipe(),
             enabled: config.cache.benchMode === 'redis-cache',
             // Every unguarded cached route here is public by declaration; no app-global guard needs to see its hits.

@@ -118,10 +118,12 @@ class ItemsController {
   }
 }
 
+/** The Redis tier's contract: L1 is off here, so every read reaches Redis (test/cache-l1.e2e-spec.ts covers L1). */
 const cacheOptions = (redis: TestRedisServer) => ({
   url: redis.url,
   prefix: PREFIX,
   opTimeoutMs: 500,
+  l1: { maxEntries: 0 },
   tenantResolver: (req: FastifyRequest) => req.headers['x-tenant'] as string | undefined,
 });
 

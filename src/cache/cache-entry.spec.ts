@@ -7,7 +7,7 @@ const ONE_MB = 1024 * 1024;
 type TextEntry = CacheEntry & { body: string };
 
 function entry(body: string, generations: string[] = ['1712000000000', '3']): TextEntry {
-  return { generations, etag: etagOf(body), contentType: JSON_TYPE, body };
+  return { generations, expiresAt: 1_790_000_000_123, etag: etagOf(body), contentType: JSON_TYPE, body };
 }
 
 describe('encodeEntry / decodeEntry', () => {
@@ -15,7 +15,8 @@ describe('encodeEntry / decodeEntry', () => {
     ['a JSON body', entry('{"items":[],"total":0}')],
     ['a body with newlines', entry('line 1\nline 2\r\n\nline 4\n')],
     ['a body that starts with newlines', entry('\n\n\n{"a":1}')],
-    ['a body that looks like a header', entry('1,2\n"etag"\ntext/plain\nbody')],
+    ['a body that looks like a header', entry('1,2\n17\n"etag"\ntext/plain\nbody')],
+    ['an expiry of 0', { ...entry('{}'), expiresAt: 0 }],
     ['a unicode body', entry('{"name":"Zoë 北京 🚀 \u0000 \u2028"}')],
     ['an empty body', entry('')],
     ['a 1 MB body', entry('x'.repeat(ONE_MB))],
@@ -40,18 +41,23 @@ describe('encodeEntry / decodeEntry', () => {
     ['null', null],
     ['a number', 42],
     ['an object', { body: 'x' }],
-    ['a Buffer', Buffer.from('1\n"e"\ntext/plain\nbody')],
+    ['a Buffer', Buffer.from('1\n5\n"e"\ntext/plain\nbody')],
     ['an empty string', ''],
     ['a string without newlines', 'body'],
-    ['a string with one newline', '1\n"e"'],
-    ['a string with two newlines', '1\n"e"\ntext/plain'],
+    ['a string with one newline', '1\n5'],
+    ['a string with three newlines', '1\n5\n"e"\ntext/plain'],
+    // The frame of an earlier release (no expiry line): refused, so it is re-filled rather than misread.
+    ['a frame without an expiry line', '1,2\n"e"\ntext/plain\n{"a":1}'],
+    ['an expiry that is not a number', '1\n5e3\n"e"\ntext/plain\nbody'],
   ])('returns undefined for %s', (_label, raw) => {
     expect(decodeEntry(raw)).toBeUndefined();
+    if (typeof raw === 'string') expect(decodeEntryBytes(Buffer.from(raw))).toBeUndefined();
   });
 
-  it('decodes a string with exactly three newlines as an entry with an empty body', () => {
-    expect(decodeEntry('1,2\n"e"\ntext/plain\n')).toStrictEqual({
+  it('decodes a string with exactly four newlines as an entry with an empty body', () => {
+    expect(decodeEntry('1,2\n99\n"e"\ntext/plain\n')).toStrictEqual({
       generations: ['1', '2'],
+      expiresAt: 99,
       etag: '"e"',
       contentType: 'text/plain',
       body: '',

@@ -4,11 +4,19 @@ import { createHash } from 'node:crypto';
 export interface CacheEntry {
   /** The generations of the covering prefixes when the fill started; a hit requires them to be current. */
   generations: string[];
+  /**
+   * When the entry expires in Redis (epoch ms), so that an L2 hit can fill L1 with the remaining TTL without a
+   * PTTL round trip. Instances' clocks may differ by a little; Redis's own TTL stays authoritative for L2.
+   */
+  expiresAt: number;
   etag: string;
   contentType: string;
   /** The response bytes: a string as the handler's result was serialised, or a Buffer as Redis returned it. */
   body: string | Buffer;
 }
+
+/** What a hit sends. */
+export type StoredResponse = Pick<CacheEntry, 'etag' | 'contentType' | 'body'>;
 
 /** A strong ETag over the body bytes. */
 export function etagOf(body: string): string {
@@ -16,14 +24,30 @@ export function etagOf(body: string): string {
 }
 
 /**
- * Frames an entry as one string: three header lines (generations, ETag, content type), then the body unchanged,
- * so a hit slices the body out without parsing or re-serialising it.
+ * Frames an entry as one string: four header lines (generations, expiry, ETag, content type), then the body
+ * unchanged, so a hit slices the body out without parsing or re-serialising it.
  */
 export function encodeEntry(entry: CacheEntry & { body: string }): string {
-  return `${entry.generations.join(',')}\n${entry.etag}\n${entry.contentType}\n${entry.body}`;
+  return `${entry.generations.join(',')}\n${entry.expiresAt}\n${entry.etag}\n${entry.contentType}\n${entry.body}`;
 }
 
 const NEWLINE = 0x0a;
+const HEADER_LINES = 4;
+
+/** Positions of the newlines ending the header lines, or undefined when the frame is cut short. */
+function headerEnds(newlineFrom: (from: number) => number): [number, number, number, number] | undefined {
+  const ends: number[] = [];
+  for (let from = 0; ends.length < HEADER_LINES; from = ends.at(-1)! + 1) {
+    const end = newlineFrom(from);
+    if (end < 0) return undefined;
+    ends.push(end);
+  }
+  return ends as [number, number, number, number];
+}
+
+function parseExpiry(text: string): number | undefined {
+  return /^\d{1,16}$/.test(text) ? Number(text) : undefined;
+}
 
 /**
  * Decodes an entry read as bytes: the header lines become strings, the body stays a slice of the same Buffer, so
@@ -31,30 +55,33 @@ const NEWLINE = 0x0a;
  */
 export function decodeEntryBytes(raw: Buffer | null | undefined): CacheEntry | undefined {
   if (!raw) return undefined;
-  const first = raw.indexOf(NEWLINE);
-  const second = first < 0 ? -1 : raw.indexOf(NEWLINE, first + 1);
-  const third = second < 0 ? -1 : raw.indexOf(NEWLINE, second + 1);
-  if (third < 0) return undefined;
+  const ends = headerEnds((from) => raw.indexOf(NEWLINE, from));
+  if (!ends) return undefined;
+  const [generationsEnd, expiryEnd, etagEnd, typeEnd] = ends;
+  const expiresAt = parseExpiry(raw.toString('latin1', generationsEnd + 1, expiryEnd));
+  if (expiresAt === undefined) return undefined;
   return {
-    generations: first === 0 ? [] : raw.toString('latin1', 0, first).split(','),
-    etag: raw.toString('utf8', first + 1, second),
-    contentType: raw.toString('utf8', second + 1, third),
-    body: raw.subarray(third + 1),
+    generations: generationsEnd === 0 ? [] : raw.toString('latin1', 0, generationsEnd).split(','),
+    expiresAt,
+    etag: raw.toString('utf8', expiryEnd + 1, etagEnd),
+    contentType: raw.toString('utf8', etagEnd + 1, typeEnd),
+    body: raw.subarray(typeEnd + 1),
   };
 }
 
 /** @returns the entry, or undefined for anything not written by {@link encodeEntry}. */
 export function decodeEntry(raw: unknown): CacheEntry | undefined {
   if (typeof raw !== 'string') return undefined;
-  const first = raw.indexOf('\n');
-  const second = first < 0 ? -1 : raw.indexOf('\n', first + 1);
-  const third = second < 0 ? -1 : raw.indexOf('\n', second + 1);
-  if (third < 0) return undefined;
-  const generations = first === 0 ? [] : raw.slice(0, first).split(',');
+  const ends = headerEnds((from) => raw.indexOf('\n', from));
+  if (!ends) return undefined;
+  const [generationsEnd, expiryEnd, etagEnd, typeEnd] = ends;
+  const expiresAt = parseExpiry(raw.slice(generationsEnd + 1, expiryEnd));
+  if (expiresAt === undefined) return undefined;
   return {
-    generations,
-    etag: raw.slice(first + 1, second),
-    contentType: raw.slice(second + 1, third),
-    body: raw.slice(third + 1),
+    generations: generationsEnd === 0 ? [] : raw.slice(0, generationsEnd).split(','),
+    expiresAt,
+    etag: raw.slice(expiryEnd + 1, etagEnd),
+    contentType: raw.slice(etagEnd + 1, typeEnd),
+    body: raw.slice(typeEnd + 1),
   };
 }

@@ -7,8 +7,18 @@ import { REDIS_CACHE_CLIENT } from './cache.constants.js';
 import { REDIS_CACHE_OPTIONS } from './cache.module-definition.js';
 import type { RedisCacheModuleOptions } from './cache.types.js';
 import { RESP_TYPES } from '@redis/client';
-import { decodeEntry, decodeEntryBytes, encodeEntry, type CacheEntry } from './cache-entry.js';
+import { performance } from 'node:perf_hooks';
+import {
+  decodeEntry,
+  decodeEntryBytes,
+  encodeEntry,
+  type CacheEntry,
+  type StoredResponse,
+} from './cache-entry.js';
+import { DeadlineExceeded, withDeadline } from './deadline.js';
 import { FailureLog } from './failure-log.js';
+import { InvalidationBus } from './invalidation-bus.js';
+import { DEFAULT_L1_MAX_BYTES, DEFAULT_L1_MAX_ENTRIES, L1Tier, ownedBytes } from './l1-tier.js';
 import {
   MemoryGenerationCounters,
   RedisGenerationCounters,
@@ -22,15 +32,26 @@ export interface EntryLocation {
   generationKeys: string[];
 }
 
+/** When a lookup started: what a fill after it is checked against (the invalidation ledger, L1's clock). */
+export interface LookupStart {
+  snapshot: number;
+  verifiedAt: number;
+}
+
+export type BypassReason = 'unavailable' | 'timeout' | 'generation-missing' | 'invalidation-pending';
+
 export type ReadResult =
-  | { kind: 'hit'; entry: CacheEntry }
+  | { kind: 'hit'; tier: 'l1' | 'l2'; entry: StoredResponse }
   /** Not usable from the cache; `generations` are the values to fill under, read before the handler runs. */
-  | { kind: 'miss'; generations: string[] }
-  /** The cache cannot be trusted or reached for this key right now: serve without reading or filling. */
-  | { kind: 'bypass'; reason: 'unavailable' | 'timeout' | 'generation-missing' | 'invalidation-pending' };
+  | ({ kind: 'miss'; generations: string[] } & LookupStart)
+  /** Redis cannot be trusted or reached for this key right now: serve without reading or filling it. */
+  | ({ kind: 'bypass'; reason: BypassReason } & LookupStart);
 
 export interface CacheCounters {
+  /** All hits: `l1Hits + l2Hits`. */
   hits: number;
+  l1Hits: number;
+  l2Hits: number;
   misses: number;
   bypasses: number;
   staleEntriesRefused: number;
@@ -38,9 +59,9 @@ export interface CacheCounters {
   timeouts: number;
   fills: number;
   invalidations: number;
+  /** Requests that waited for a concurrent miss of the same key instead of running the handler themselves. */
+  singleFlightJoins: number;
 }
-
-class DeadlineExceeded extends Error {}
 
 interface BufferReplies {
   mGet(keys: string[]): Promise<(Buffer | null)[]>;
@@ -50,8 +71,13 @@ interface BufferReplies {
 class LruStore {
   private readonly lru: LRUCache<string, string | object>;
 
-  constructor(max: number) {
-    this.lru = new LRUCache({ max });
+  constructor(maxEntries: number, maxBytes: number) {
+    this.lru = new LRUCache({
+      max: Math.max(1, maxEntries),
+      maxSize: Math.max(1, maxBytes),
+      sizeCalculation: (value, key) =>
+        2 * (key.length + (typeof value === 'string' ? value.length : 512)) + 256,
+    });
   }
 
   get(key: string) {
@@ -89,6 +115,8 @@ export const MIN_GENERATION_TTL_MS = 86_400_000;
 export class CacheStore implements OnModuleDestroy {
   readonly counters: CacheCounters = {
     hits: 0,
+    l1Hits: 0,
+    l2Hits: 0,
     misses: 0,
     bypasses: 0,
     staleEntriesRefused: 0,
@@ -96,6 +124,7 @@ export class CacheStore implements OnModuleDestroy {
     timeouts: 0,
     fills: 0,
     invalidations: 0,
+    singleFlightJoins: 0,
   };
   readonly backend: 'redis' | 'memory';
   private readonly logger = new Logger('RedisCache');
@@ -114,6 +143,8 @@ export class CacheStore implements OnModuleDestroy {
   constructor(
     @Inject(REDIS_CACHE_OPTIONS) options: RedisCacheModuleOptions,
     @Inject(REDIS_CACHE_CLIENT) private readonly client: RedisClient | undefined,
+    private readonly bus: InvalidationBus,
+    private readonly l1: L1Tier,
   ) {
     this.deadlineMs = options.opTimeoutMs ?? 150;
     if (client) {
@@ -128,11 +159,18 @@ export class CacheStore implements OnModuleDestroy {
         serialize: ({ value }) => value as string,
         deserialize: (raw) => ({ value: raw as never }),
       });
-      this.generations = new RedisGenerationCounters(client);
+      this.generations = new RedisGenerationCounters(client, (keys) => [
+        bus.channel,
+        bus.generationsMessage(keys),
+      ]);
       this.bytes = client.withTypeMapping({ [RESP_TYPES.BLOB_STRING]: Buffer }) as unknown as BufferReplies;
     } else {
       this.backend = 'memory';
-      this.keyv = new Keyv({ store: new LruStore(10_000), useKeyPrefix: false });
+      const store = new LruStore(
+        options.l1?.maxEntries ?? DEFAULT_L1_MAX_ENTRIES,
+        options.l1?.maxBytes ?? DEFAULT_L1_MAX_BYTES,
+      );
+      this.keyv = new Keyv({ store, useKeyPrefix: false });
       this.generations = new MemoryGenerationCounters();
     }
     this.keyv.on('error', (error: unknown) => this.fail('entry store', error));
@@ -145,9 +183,12 @@ export class CacheStore implements OnModuleDestroy {
    * hit slices the body out of Redis's reply without decoding it.
    */
   async read(location: EntryLocation): Promise<ReadResult> {
+    const start: LookupStart = { snapshot: this.bus.ledger.snapshot(), verifiedAt: performance.now() };
     if (location.generationKeys.some((key) => this.pendingBumps.has(key))) {
-      return this.bypass('invalidation-pending');
+      return this.bypass(start, 'invalidation-pending');
     }
+    const local = this.readLocal(location, start.verifiedAt);
+    if (local) return { kind: 'hit', tier: 'l1', entry: local };
     let entry: CacheEntry | undefined;
     let generations: (string | null)[];
     try {
@@ -168,7 +209,7 @@ export class CacheStore implements OnModuleDestroy {
         entry = decodeEntry(raw);
       }
     } catch (error) {
-      return this.bypass(error instanceof DeadlineExceeded ? 'timeout' : 'unavailable', error);
+      return this.bypass(start, error instanceof DeadlineExceeded ? 'timeout' : 'unavailable', error);
     }
     let current: string[];
     if (generations.some((value) => value === null)) {
@@ -179,19 +220,42 @@ export class CacheStore implements OnModuleDestroy {
           this.generations.ensure(location.generationKeys, this.generationTtlMs),
         );
       } catch (error) {
-        return this.bypass(error instanceof DeadlineExceeded ? 'timeout' : 'generation-missing', error);
+        return this.bypass(
+          start,
+          error instanceof DeadlineExceeded ? 'timeout' : 'generation-missing',
+          error,
+        );
       }
       this.counters.misses++;
-      return { kind: 'miss', generations: current };
+      return { kind: 'miss', generations: current, ...start };
     }
     current = generations as string[];
     if (entry && this.isFresh(entry.generations, current)) {
       this.counters.hits++;
-      return { kind: 'hit', entry };
+      this.counters.l2Hits++;
+      if (this.l1.enabled) {
+        const { etag, contentType, body } = entry;
+        this.l1.set(
+          location,
+          { etag, contentType, body: ownedBytes(body), generations: current, ...start },
+          entry.expiresAt - Date.now(),
+        );
+      }
+      return { kind: 'hit', tier: 'l2', entry };
     }
     if (entry) this.counters.staleEntriesRefused++;
     this.counters.misses++;
-    return { kind: 'miss', generations: current };
+    return { kind: 'miss', generations: current, ...start };
+  }
+
+  /** The entry from L1 if it can be served without asking Redis (see {@link L1Tier.get}). */
+  readLocal(location: EntryLocation, now = performance.now()): StoredResponse | undefined {
+    const entry = this.l1.get(location, now);
+    if (entry) {
+      this.counters.hits++;
+      this.counters.l1Hits++;
+    }
+    return entry;
   }
 
   /**
@@ -203,9 +267,31 @@ export class CacheStore implements OnModuleDestroy {
     return entryGenerations.length === current.length && entryGenerations.every((g, i) => g === current[i]);
   }
 
-  /** Stores an entry without making the caller wait; failures are counted and logged, never thrown. */
-  fill(location: EntryLocation, entry: CacheEntry & { body: string }, ttlMs: number): void {
+  /**
+   * Stores a response the handler produced after `lookup`, without making the caller wait; failures are counted and
+   * logged, never thrown. After a miss it goes to Redis (under the generations read before the handler ran) and to
+   * L1; after a bypass because Redis could not be read, to L1 only, for at most `CACHE_L1_TTL`.
+   */
+  fill(
+    location: EntryLocation,
+    lookup: Exclude<ReadResult, { kind: 'hit' }>,
+    response: StoredResponse & { body: string },
+    ttlMs: number,
+  ): void {
+    const verified = lookup.kind === 'miss';
+    if (!verified && lookup.reason !== 'unavailable' && lookup.reason !== 'timeout') return;
+    if (this.l1.enabled) {
+      const { etag, contentType, body, snapshot, verifiedAt } = { ...response, ...lookup };
+      const generations = verified ? lookup.generations : null;
+      this.l1.set(
+        location,
+        { etag, contentType, body: ownedBytes(body), generations, snapshot, verifiedAt },
+        ttlMs,
+      );
+    }
+    if (!verified) return;
     this.counters.fills++;
+    const entry = { ...response, generations: lookup.generations, expiresAt: Date.now() + ttlMs };
     void Promise.all([
       this.entries.set(location.entryKey, encodeEntry(entry), ttlMs),
       this.generations.touch(location.generationKeys, this.generationTtlMs),
@@ -220,6 +306,15 @@ export class CacheStore implements OnModuleDestroy {
   async invalidate(generationKeys: string[]): Promise<void> {
     if (generationKeys.length === 0) return;
     this.counters.invalidations++;
+    try {
+      await this.bumpOrRemove(generationKeys);
+    } finally {
+      // After Redis, not before: a read between the two would otherwise refill L1 from the old generation.
+      this.bus.ledger.bump(generationKeys);
+    }
+  }
+
+  private async bumpOrRemove(generationKeys: string[]): Promise<void> {
     try {
       await this.withDeadline(this.generations.bump(generationKeys, this.generationTtlMs));
       return;
@@ -249,6 +344,8 @@ export class CacheStore implements OnModuleDestroy {
     for await (const keys of this.client.scanIterator({ MATCH: `${escaped}*`, COUNT: 1_000 })) {
       if (keys.length > 0) removed += await this.client.unlink(keys);
     }
+    this.l1.deleteByPrefix(keyPrefix);
+    await this.client.publish(this.bus.channel, this.bus.entriesMessage(keyPrefix));
     return removed;
   }
 
@@ -275,7 +372,7 @@ export class CacheStore implements OnModuleDestroy {
     this.retryTimer.unref();
   }
 
-  private bypass(reason: Extract<ReadResult, { kind: 'bypass' }>['reason'], error?: unknown): ReadResult {
+  private bypass(start: LookupStart, reason: BypassReason, error?: unknown): ReadResult {
     this.counters.bypasses++;
     if (reason === 'timeout') {
       this.counters.timeouts++;
@@ -283,7 +380,7 @@ export class CacheStore implements OnModuleDestroy {
     } else if (error !== undefined) {
       this.fail('read', error);
     }
-    return { kind: 'bypass', reason };
+    return { kind: 'bypass', reason, ...start };
   }
 
   private fail(operation: string, error: unknown): void {
@@ -293,12 +390,6 @@ export class CacheStore implements OnModuleDestroy {
   }
 
   private withDeadline<T>(operation: Promise<T>): Promise<T> {
-    let timer: NodeJS.Timeout | undefined;
-    const deadline = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new DeadlineExceeded()), this.deadlineMs);
-    });
-    // The operation may still settle after the deadline: keep its rejection from going unhandled.
-    operation.catch(() => undefined);
-    return Promise.race([operation, deadline]).finally(() => clearTimeout(timer));
+    return withDeadline(operation, this.deadlineMs);
   }
 }

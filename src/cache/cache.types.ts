@@ -19,6 +19,14 @@ export interface RedisCacheModuleOptions {
    * global ValidationPipe; default: a ValidationPipe with `transform`, `whitelist` and `forbidNonWhitelisted`.
    */
   argumentPipe?: PipeTransform;
+  /**
+   * The in-process tier in front of Redis (ARCHITECTURE.md §5): at most `maxEntries` entries (default 10,000) and
+   * `maxBytes` bytes (default 64 MiB); `ttlMs` (default 5,000) is how long an entry may be served without the
+   * invalidation bus vouching for it, which bounds staleness between instances when Redis or the bus is away.
+   * Without `url` the memory store itself is bounded by `maxEntries` and `maxBytes`. `maxEntries: 0` or `ttlMs: 0`
+   * turns the tier off.
+   */
+  l1?: { maxEntries?: number; maxBytes?: number; ttlMs?: number };
   /** Responses larger than this are sent but not stored (default 1 MiB). */
   maxEntryBytes?: number;
   /**

@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import type { CacheInterceptor } from './cache.interceptor.js';
+import { prepareStoredResponse, type CacheLookup } from './cache-lookup.js';
 import type { CacheRegistry } from './cache-registry.js';
 
 /**
@@ -11,7 +11,7 @@ import type { CacheRegistry } from './cache-registry.js';
 export function registerFastHits(
   fastify: FastifyInstance,
   registry: CacheRegistry,
-  interceptor: CacheInterceptor,
+  lookups: CacheLookup,
 ): void {
   fastify.addHook('preHandler', async (request, reply) => {
     if (request.method !== 'GET') return;
@@ -21,12 +21,12 @@ export function registerFastHits(
     if (!declaresQuery && Object.keys((request.query as object | undefined) ?? {}).length > 0) return;
     let found;
     try {
-      found = await interceptor.lookup(plan, request);
+      found = await lookups.lookup(plan, request);
     } catch {
       return; // invalid input: Nest's pipeline answers it, with the same 400 as a cold request
     }
     if (found.lookup.kind !== 'hit') return;
-    interceptor.prepareHit(reply, plan, found.lookup.entry);
+    prepareStoredResponse(reply, plan, found.lookup.entry);
     return reply.send(found.lookup.entry.body);
   });
 }

@@ -24,8 +24,18 @@ export interface GenerationCounters {
 
 export const generationSeed = () => String(Date.now() * 1_000);
 
+/** The channel and message that tell other instances about a bump or removal of these counters. */
+export type Announcement = (keys: string[]) => [channel: string, message: string];
+
+/**
+ * Counters in Redis. Every bump and removal is published in the same round trip, so that the write also reaches
+ * every instance's L1 (PUBLISH is allowed when Redis is out of memory, like UNLINK).
+ */
 export class RedisGenerationCounters implements GenerationCounters {
-  constructor(private readonly client: RedisClient) {}
+  constructor(
+    private readonly client: RedisClient,
+    private readonly announce: Announcement,
+  ) {}
 
   async read(keys: string[]) {
     return keys.length === 0 ? [] : this.client.mGet(keys);
@@ -51,11 +61,18 @@ export class RedisGenerationCounters implements GenerationCounters {
       multi.incr(key);
       multi.pExpire(key, ttlMs);
     }
+    multi.publish(...this.announce(keys));
     await multi.exec();
   }
 
   async remove(keys: string[]) {
-    if (keys.length > 0) await this.client.unlink(keys);
+    // A pipeline, not MULTI: out of memory, Redis refuses to queue any command inside a transaction.
+    if (keys.length > 0)
+      await this.client
+        .multi()
+        .unlink(keys)
+        .publish(...this.announce(keys))
+        .execAsPipeline();
   }
 
   async touch(keys: string[], ttlMs: number) {

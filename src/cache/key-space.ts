@@ -7,14 +7,18 @@ import { encodeKeyValue } from './cache-key.util.js';
  *   <prefix>g:<prefix segments>:         the generation counter of an invalidation prefix, e.g. jobboard:g:jobs:list:
  *   <prefix>g:                           the root generation, bumped by clear()
  *   <prefix>t:<tenant>:c:... / t:<tenant>:g:...   the same, per tenant, when a tenant resolver is configured
+ *   <prefix>invalidations                 the pub/sub channel of generation bumps (a channel, not a key)
  *
  * Every key carries a TTL: entries their route's, counters at least a day, refreshed on use.
  */
 export class KeySpace {
   readonly rootGeneration: string;
+  /** The pub/sub channel on which instances sharing this prefix announce invalidations to each other's L1. */
+  readonly channel: string;
 
   constructor(readonly prefix: string) {
     this.rootGeneration = `${prefix}g:`;
+    this.channel = `${prefix}invalidations`;
   }
 
   private scope(tenant: string | undefined): string {

@@ -5,6 +5,7 @@ import { REDIS_CACHE_CLIENT } from './cache.constants.js';
 import { ConfigurableModuleClass, REDIS_CACHE_OPTIONS } from './cache.module-definition.js';
 import type { RedisCacheModuleOptions } from './cache.types.js';
 import { CacheInterceptor } from './cache.interceptor.js';
+import { CacheLookup } from './cache-lookup.js';
 import { CacheRegistry } from './cache-registry.js';
 import { CacheService } from './cache.service.js';
 import { CacheStore, MIN_GENERATION_TTL_MS } from './cache-store.js';
@@ -12,6 +13,8 @@ import { registerConditionalGet } from './conditional-get.hook.js';
 import { registerFastHits } from './fast-hit.hook.js';
 import { FailureLog } from './failure-log.js';
 import { InvalidateCacheInterceptor } from './invalidate-cache.interceptor.js';
+import { InvalidationBus } from './invalidation-bus.js';
+import { L1Tier } from './l1-tier.js';
 import { KeySpace } from './key-space.js';
 import { createRedisClient, type RedisClient } from './redis-client.factory.js';
 
@@ -52,7 +55,10 @@ const clientProvider: Provider = {
         new KeySpace(options.prefix.endsWith(':') ? options.prefix : `${options.prefix}:`),
     },
     CacheRegistry,
+    InvalidationBus,
+    L1Tier,
     CacheStore,
+    CacheLookup,
     CacheService,
     CacheInterceptor,
     InvalidateCacheInterceptor,
@@ -63,6 +69,9 @@ const clientProvider: Provider = {
     InvalidateCacheInterceptor,
     CacheRegistry,
     CacheStore,
+    CacheLookup,
+    InvalidationBus,
+    L1Tier,
     KeySpace,
     REDIS_CACHE_CLIENT,
     // @UseInterceptors(CacheInterceptor) instantiates the interceptor in the controller's module.
@@ -74,7 +83,7 @@ export class RedisCacheModule extends ConfigurableModuleClass implements OnModul
     private readonly adapterHost: HttpAdapterHost,
     private readonly registry: CacheRegistry,
     private readonly store: CacheStore,
-    private readonly interceptor: CacheInterceptor,
+    private readonly lookups: CacheLookup,
     @Inject(REDIS_CACHE_CLIENT) private readonly client: RedisClient | undefined,
     @Inject(REDIS_CACHE_OPTIONS) private readonly options: RedisCacheModuleOptions,
   ) {
@@ -86,7 +95,7 @@ export class RedisCacheModule extends ConfigurableModuleClass implements OnModul
     const fastify = this.adapterHost.httpAdapter?.getInstance<FastifyInstance>();
     if (!fastify) return;
     registerConditionalGet(fastify);
-    if (this.options.fastHits) registerFastHits(fastify, this.registry, this.interceptor);
+    if (this.options.fastHits) registerFastHits(fastify, this.registry, this.lookups);
   }
 
   async onApplicationShutdown(): Promise<void> {

@@ -1,0 +1,100 @@
+import { Inject, Injectable } from '@nestjs/common';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { LRUCache } from 'lru-cache';
+import { X_CACHE_HEADER } from './cache.constants.js';
+import { REDIS_CACHE_OPTIONS } from './cache.module-definition.js';
+import type { RedisCacheModuleOptions } from './cache.types.js';
+import { resolvePlaceholder, tenantOf, viewerOf } from './cache-context.js';
+import type { StoredResponse } from './cache-entry.js';
+import { joinKey, renderSegments } from './cache-key.util.js';
+import { CacheRegistry, type CachedPlan } from './cache-registry.js';
+import { CacheStore, type EntryLocation, type ReadResult } from './cache-store.js';
+import { InvalidationBus } from './invalidation-bus.js';
+import { KeySpace } from './key-space.js';
+import { SingleFlight } from './single-flight.js';
+
+export interface Lookup {
+  location: EntryLocation;
+  lookup: ReadResult;
+}
+
+/**
+ * Per-request cache state shared by the fast hit hook and every CacheInterceptor instance (Nest creates one per
+ * module that uses @Cached): where a request's entry lives, the one read of it, and the in-flight misses.
+ */
+@Injectable()
+export class CacheLookup {
+  readonly flights: SingleFlight;
+  private readonly locations = new LRUCache<string, EntryLocation>({ max: 10_000 });
+  private readonly lookups = new WeakMap<FastifyRequest, Promise<Lookup>>();
+
+  constructor(
+    private readonly registry: CacheRegistry,
+    private readonly store: CacheStore,
+    private readonly keys: KeySpace,
+    @Inject(REDIS_CACHE_OPTIONS) private readonly options: RedisCacheModuleOptions,
+    bus: InvalidationBus,
+  ) {
+    this.flights = new SingleFlight(bus.ledger);
+  }
+
+  /**
+   * Reads the cache for this request, once: the fast hit path and the interceptor share the result, so a miss
+   * found before Nest's pipeline is not read again.
+   */
+  lookup(plan: CachedPlan, request: FastifyRequest): Promise<Lookup> {
+    let pending = this.lookups.get(request);
+    if (!pending) {
+      pending = this.locate(plan, request).then(async (location) => ({
+        location,
+        lookup: await this.store.read(location),
+      }));
+      this.lookups.set(request, pending);
+    }
+    return pending;
+  }
+
+  /**
+   * The entry key and covering generation counters of this request, from validated arguments. Deterministic for a
+   * route, its raw params and query, the viewer and the tenant, so hot keys skip validation and rendering.
+   */
+  private async locate(plan: CachedPlan, request: FastifyRequest): Promise<EntryLocation> {
+    const viewerId = viewerOf(request);
+    const tenant = tenantOf(request, this.options);
+    const memoKey = JSON.stringify([plan.routePath, request.params, request.query, viewerId, tenant]);
+    const known = this.locations.get(memoKey);
+    if (known) return known;
+    const validated = await this.registry.validate(plan.slots, request);
+    const sources = { ...validated, viewerId, tenant };
+    const segments = renderSegments(plan.pattern, (name) => resolvePlaceholder(name, sources));
+    const location = {
+      entryKey: this.keys.entry(tenant, joinKey(segments)),
+      generationKeys: [
+        this.keys.rootGeneration,
+        ...plan.coveringLengths.map((length) => this.keys.generation(tenant, segments.slice(0, length))),
+      ],
+    };
+    this.locations.set(memoKey, location);
+    return location;
+  }
+}
+
+/** Browsers revalidate every time (with the ETag); per-viewer responses are private and vary by credentials. */
+export function setCacheControl(reply: FastifyReply, plan: CachedPlan): void {
+  if (plan.perViewer) void reply.header('cache-control', 'private, no-cache').header('vary', 'Authorization');
+  else void reply.header('cache-control', 'no-cache');
+}
+
+/** Headers of a response sent from stored bytes; the body is sent as it is. */
+export function prepareStoredResponse(
+  reply: FastifyReply,
+  plan: CachedPlan,
+  response: StoredResponse,
+  cacheStatus = 'HIT',
+): void {
+  setCacheControl(reply, plan);
+  void reply
+    .header('content-type', response.contentType)
+    .header('etag', response.etag)
+    .header(X_CACHE_HEADER, cacheStatus);
+}
