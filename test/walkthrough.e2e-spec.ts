@@ -29,7 +29,7 @@ describe('walkthrough: the built app on an empty embedded database', () => {
 
   beforeAll(async () => {
     dataDir = mkdtempSync(join(tmpdir(), 'jobboard-walk-'));
-    app = await spawnApp({ PGLITE_DIR: join(dataDir, 'pglite'), LOG_LEVEL: 'info' }, 60_000);
+    app = await spawnApp({ PGLITE_DIR: join(dataDir, 'pglite'), LOG_LEVEL: 'info' }, { timeoutMs: 60_000 });
   });
 
   afterAll(async () => {

@@ -15,6 +15,14 @@ export interface DatabaseOptions {
   statementTimeoutMs: number;
   poolMax: number;
   onPoolError?: (error: Error) => void;
+  /** Called with the SQL text (never the parameters) of every query sent to the driver: debug logs, query counts. */
+  onQuery?: (sql: string) => void;
+}
+
+/** Drizzle's logger hook, reduced to the statement: parameters can hold emails and password hashes. */
+function queryLogger(options: DatabaseOptions) {
+  const onQuery = options.onQuery;
+  return onQuery ? { logQuery: (sql: string) => onQuery(sql) } : undefined;
 }
 
 /** Opens PostgreSQL through a pg pool, or the embedded PGlite database when no URL is configured. */
@@ -33,7 +41,7 @@ function openPostgres(url: string, options: DatabaseOptions): DatabaseConnection
   });
   // An idle client losing its connection emits on the pool; without a listener that would crash the process.
   pool.on('error', (error) => options.onPoolError?.(error));
-  const db = drizzlePg(pool, { schema }) as unknown as Db;
+  const db = drizzlePg(pool, { schema, logger: queryLogger(options) }) as unknown as Db;
   return {
     db,
     driver: 'postgres',
@@ -63,7 +71,7 @@ async function openPglite(options: DatabaseOptions): Promise<DatabaseConnection>
   if (!inMemory) mkdirSync(options.pgliteDir, { recursive: true });
   const client = await PGlite.create(options.pgliteDir, { extensions: { pg_trgm } });
   await client.exec(`SET statement_timeout = ${Math.trunc(options.statementTimeoutMs)}`);
-  const db = drizzlePglite(client, { schema }) as unknown as Db;
+  const db = drizzlePglite(client, { schema, logger: queryLogger(options) }) as unknown as Db;
   return {
     db,
     driver: 'pglite',

@@ -11,6 +11,11 @@ async function connect(config: AppConfig): Promise<DatabaseConnection> {
   const database = await openDatabase({
     ...config.database,
     onPoolError: (error) => logger.warn(`idle PostgreSQL client failed: ${error.message}`),
+    // One line per query at LOG_LEVEL=debug (the multi-instance tests count them); dropped cheaply otherwise.
+    onQuery:
+      config.logLevel === 'debug' || config.logLevel === 'trace'
+        ? (sql) => logger.debug(`query: ${sql}`)
+        : undefined,
   });
   logger.log(`using ${database.location}`);
   if (config.database.migrateOnStart) {
