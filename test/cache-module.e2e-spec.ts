@@ -1,160 +1,28 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import {
-  Body,
-  ConflictException,
-  Controller,
-  Get,
-  Injectable,
-  Module,
-  NotFoundException,
-  Param,
-  Patch,
-  Post,
-  Query,
-  UseGuards,
-  ValidationPipe,
-  type CanActivate,
-} from '@nestjs/common';
+import { Controller, Get, Module, Query, UseGuards, type CanActivate } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
-import { Test } from '@nestjs/testing';
-import { Type } from 'class-transformer';
-import { IsIn, IsInt, IsOptional, IsString, MaxLength, Min } from 'class-validator';
-import type { FastifyRequest } from 'fastify';
 import request from 'supertest';
 import { REDIS_CACHE_CLIENT } from '../src/cache/cache.constants.js';
 import { REDIS_CACHE_OPTIONS } from '../src/cache/cache.module-definition.js';
 import type { RedisClient } from '../src/cache/redis-client.factory.js';
-import { Cached, CacheService, CacheStore, InvalidatesCache, RedisCacheModule } from '../src/cache/index.js';
+import { Cached, CacheService, CacheStore, RedisCacheModule } from '../src/cache/index.js';
 import { commandCounts, TestRedisServer } from './support/redis-server.js';
+import {
+  Fixture,
+  ItemsController,
+  itemsCacheOptions,
+  PageQuery,
+  startItemsFixture,
+  untilReady,
+} from './support/items-fixture.js';
 
 const PREFIX = `cachetest${process.pid}:`;
 
-class IdParams {
-  @Type(() => Number)
-  @IsInt()
-  @Min(1)
-  id: number;
-}
-
-class PageQuery {
-  @IsOptional()
-  @Type(() => Number)
-  @IsInt()
-  @Min(0)
-  page: number = 0;
-}
-
-class SearchQuery {
-  @IsOptional()
-  @IsString()
-  @MaxLength(20_000)
-  q?: string;
-}
-
-class WriteBody {
-  @IsString()
-  name: string;
-
-  @IsOptional()
-  @IsIn(['yes'])
-  fail?: string;
-}
-
-/** The fixture's "database": plain state that tests change and whose reads they count. */
-@Injectable()
-class Fixture {
-  items = new Map<number, { id: number; name: string }>([[1, { id: 1, name: 'one' }]]);
-  reads = 0;
-  /** When set, GET /items/:id waits for it after reading (to stage the stale-set race). */
-  gate: Promise<void> | undefined;
-  readStarted: (() => void) | undefined;
-}
-
-@Controller('items')
-class ItemsController {
-  constructor(private readonly fixture: Fixture) {}
-
-  @Get()
-  @Cached('1m', 'items:list:{page}')
-  list(@Query() query: PageQuery) {
-    this.fixture.reads++;
-    return { page: query.page, items: [...this.fixture.items.values()] };
-  }
-
-  @Get('search')
-  @Cached(30, 'items:search:{q}')
-  search(@Query() query: SearchQuery) {
-    this.fixture.reads++;
-    return { q: query.q ?? null };
-  }
-
-  @Get(':id')
-  @Cached(30, 'items:one:{id}')
-  async one(@Param() { id }: IdParams) {
-    this.fixture.reads++;
-    const item = this.fixture.items.get(id);
-    this.fixture.readStarted?.();
-    if (this.fixture.gate) await this.fixture.gate;
-    if (!item) throw new NotFoundException();
-    return { ...item };
-  }
-
-  @Post()
-  @InvalidatesCache('items:list:')
-  create(@Body() body: WriteBody) {
-    if (body.fail) throw new ConflictException('refused');
-    const id = this.fixture.items.size + 1;
-    this.fixture.items.set(id, { id, name: body.name });
-    return this.fixture.items.get(id);
-  }
-
-  @Patch(':id')
-  @InvalidatesCache('items:list:', 'items:one:{id}')
-  update(@Param() { id }: IdParams, @Body() body: WriteBody) {
-    if (body.fail) throw new ConflictException('refused');
-    this.fixture.items.set(id, { id, name: body.name });
-    return this.fixture.items.get(id);
-  }
-}
-
+const cacheOptions = (redis: TestRedisServer) => itemsCacheOptions(redis, PREFIX);
 /** The Redis tier's contract: L1 is off here, so every read reaches Redis (test/cache-l1.e2e-spec.ts covers L1). */
-const cacheOptions = (redis: TestRedisServer) => ({
-  url: redis.url,
-  prefix: PREFIX,
-  opTimeoutMs: 500,
-  l1: { maxEntries: 0 },
-  tenantResolver: (req: FastifyRequest) => req.headers['x-tenant'] as string | undefined,
-});
-
-async function startFixture(
-  redis: TestRedisServer,
-  configure: (
-    builder: ReturnType<typeof Test.createTestingModule>,
-  ) => ReturnType<typeof Test.createTestingModule> = (b) => b,
-) {
-  @Module({
-    imports: [RedisCacheModule.forRoot({ ...cacheOptions(redis), isGlobal: true })],
-    controllers: [ItemsController],
-    providers: [Fixture],
-  })
-  class FixtureModule {}
-  const moduleRef = await configure(Test.createTestingModule({ imports: [FixtureModule] })).compile();
-  const app = moduleRef.createNestApplication<NestFastifyApplication>(new FastifyAdapter(), {
-    logger: false,
-  });
-  app.useGlobalPipes(new ValidationPipe({ transform: true, whitelist: true, forbidNonWhitelisted: true }));
-  await app.init();
-  await app.getHttpAdapter().getInstance().ready();
-  await untilReady(app.get<RedisClient>(REDIS_CACHE_CLIENT));
-  return { app, fixture: app.get(Fixture), http: () => request(app.getHttpServer()) };
-}
-
-/** Start-up does not wait for Redis (requests meanwhile bypass the cache); these tests start once it is connected. */
-async function untilReady(client: RedisClient): Promise<void> {
-  for (let i = 0; i < 200 && !client.isReady; i++) await new Promise((resolve) => setTimeout(resolve, 10));
-  if (!client.isReady) throw new Error('the cache client did not connect');
-}
+const startFixture = (redis: TestRedisServer, configure?: Parameters<typeof startItemsFixture>[1]) =>
+  startItemsFixture(cacheOptions(redis), configure);
 
 /** Polls EXISTS (not SCAN, which would show up in the command statistics) until a fill has landed. */
 async function untilExists(redis: TestRedisServer, key: string): Promise<void> {

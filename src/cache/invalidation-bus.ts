@@ -33,6 +33,11 @@ export function parseInvalidationMessage(raw: string): InvalidationMessage | und
 
 export const DEFAULT_L1_TTL_MS = 5_000;
 
+/** `CLIENT SETNAME` of the subscriber connection: the cache prefix and this process, without spaces. */
+export function subscriberName(prefix: string, origin: string): string {
+  return `${prefix.replace(/[^\w.:-]/g, '_')}subscriber:${origin.slice(0, 8)}`;
+}
+
 /**
  * Keeps every instance's L1 coherent (ARCHITECTURE.md §5, Tiers). Writers publish their generation bumps on one
  * channel per cache prefix, in the same MULTI as the bump; each instance applies them to its
@@ -78,7 +83,8 @@ export class InvalidationBus implements OnModuleInit, OnApplicationShutdown {
     this.silenceLimitMs = l1TtlMs;
     this.heartbeatMs = Math.min(1_000, Math.max(100, Math.floor(l1TtlMs / 4)));
     this.deadlineMs = Math.max(options.opTimeoutMs ?? 150, 500);
-    this.subscriber = client?.duplicate();
+    // Named, so that operators (and tests) can tell it apart in CLIENT LIST.
+    this.subscriber = client?.duplicate({ name: subscriberName(keys.prefix, this.origin) });
   }
 
   onModuleInit(): void {

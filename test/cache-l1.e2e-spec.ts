@@ -1,0 +1,233 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { performance } from 'node:perf_hooks';
+import { CacheStore } from '../src/cache/index.js';
+import { InvalidationBus, subscriberName } from '../src/cache/invalidation-bus.js';
+import { L1Tier, ownedBytes } from '../src/cache/l1-tier.js';
+import { itemsCacheOptions, startItemsFixture, type ItemsFixture } from './support/items-fixture.js';
+import { commandCounts, TestRedisServer } from './support/redis-server.js';
+
+const PREFIX = `l1test${process.pid}:`;
+const L1_TTL_MS = 400;
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Redis reads of entries and generations since the last CONFIG RESETSTAT (PINGs of the bus excluded). */
+async function entryReads(redis: TestRedisServer): Promise<number> {
+  const counts = await commandCounts(await redis.client());
+  return (counts.mget ?? 0) + (counts.get ?? 0);
+}
+
+async function untilBusHealthy(t: ItemsFixture): Promise<void> {
+  const bus = t.app.get(InvalidationBus);
+  for (let i = 0; i < 300 && !bus.healthy; i++) await sleep(10);
+  expect(bus.healthy).toBe(true);
+}
+
+/**
+ * L1 at module level: two instances of the fixture app in this process, on one redis-server, sharing one "database"
+ * (the fixture's items map), as two API processes share PostgreSQL. test/multi-instance.e2e-spec.ts runs the real
+ * app as separate processes.
+ */
+describe('L1 tier and invalidation bus on a real redis-server', () => {
+  let redis: TestRedisServer;
+  let a: ItemsFixture;
+  let b: ItemsFixture;
+
+  beforeAll(async () => {
+    redis = await TestRedisServer.start();
+    const options = itemsCacheOptions(redis, PREFIX, { l1: { maxEntries: 1_000, ttlMs: L1_TTL_MS } });
+    [a, b] = await Promise.all([startItemsFixture(options), startItemsFixture(options)]);
+    b.fixture.items = a.fixture.items;
+    await Promise.all([untilBusHealthy(a), untilBusHealthy(b)]);
+  });
+
+  afterAll(async () => {
+    await a?.app.close();
+    await b?.app.close();
+    await redis?.stop();
+  });
+
+  it('answers an L1 hit without any Redis round trip', async () => {
+    expect((await a.http().get('/items/1')).headers['x-cache']).toBe('MISS');
+    await (await redis.client()).configResetStat();
+    const store = a.app.get(CacheStore);
+    const before = store.counters.l1Hits;
+    for (let i = 0; i < 20; i++) {
+      const hit = await a.http().get('/items/1');
+      expect(hit.headers['x-cache']).toBe('HIT');
+      expect(hit.body).toEqual({ id: 1, name: 'one' });
+    }
+    expect(await entryReads(redis)).toBe(0);
+    expect(store.counters.l1Hits - before).toBe(20);
+  });
+
+  it('fills L1 from an L2 hit with the remaining TTL, not the route TTL', async () => {
+    a.fixture.items.set(7, { id: 7, name: 'seven' });
+    const filledAt = performance.now();
+    expect((await a.http().get('/items/brief/7')).headers['x-cache']).toBe('MISS');
+    const pttl = await (await redis.client()).pTTL(`${PREFIX}c:items:brief:7`);
+    expect(pttl).toBeGreaterThan(0);
+    expect(pttl).toBeLessThanOrEqual(2_000);
+
+    await sleep(1_200 - (performance.now() - filledAt));
+    await (await redis.client()).configResetStat();
+    expect((await b.http().get('/items/brief/7')).headers['x-cache']).toBe('HIT'); // L2
+    expect(await entryReads(redis)).toBe(1);
+    expect((await b.http().get('/items/brief/7')).headers['x-cache']).toBe('HIT'); // L1
+    expect(await entryReads(redis)).toBe(1);
+
+    // Filled with the route's 2 s, B's L1 entry would live until ~3.2 s; with the remaining TTL it ends at ~2 s.
+    await sleep(2_300 - (performance.now() - filledAt));
+    expect((await b.http().get('/items/brief/7')).headers['x-cache']).toBe('MISS');
+  });
+
+  it('never serves B an entry older than a write that finished on A (200 rounds, the bus only)', async () => {
+    let stale = 0;
+    for (let round = 0; round < 200; round++) {
+      const id = 100 + (round % 5);
+      a.fixture.items.set(id, { id, name: `v${round}` });
+      await a
+        .http()
+        .patch(`/items/${id}`)
+        .send({ name: `v${round}` });
+      const warm = await b.http().get(`/items/${id}`);
+      if (round >= 5) expect(['HIT', 'MISS']).toContain(warm.headers['x-cache']);
+      await sleep(1);
+      expect((await b.http().get(`/items/${id}`)).headers['x-cache']).toBe('HIT');
+      await a
+        .http()
+        .patch(`/items/${id}`)
+        .send({ name: `w${round}` });
+      const read = await b.http().get(`/items/${id}`);
+      if (read.body.name !== `w${round}`) stale++;
+    }
+    expect(stale).toBe(0);
+  });
+
+  it('vouches for old entries through the bus, and distrusts them after the subscriber reconnects until re-read', async () => {
+    a.fixture.items.set(9, { id: 9, name: 'before' });
+    expect((await b.http().get('/items/9')).headers['x-cache']).toBe('MISS');
+    await sleep(L1_TTL_MS + 100);
+    // Older than CACHE_L1_TTL: served from L1 only because the bus has been confirmed since it was verified.
+    await (await redis.client()).configResetStat();
+    expect((await b.http().get('/items/9')).headers['x-cache']).toBe('HIT');
+    expect(await entryReads(redis)).toBe(0);
+
+    // Kill B's subscriber connection, and while it is away, invalidate without it hearing (a lost message).
+    const admin = await redis.client();
+    const name = subscriberName(PREFIX, b.app.get(InvalidationBus).origin);
+    const subscriber = String(await admin.sendCommand(['CLIENT', 'LIST']))
+      .split('\n')
+      .find((line) => line.includes(` name=${name} `));
+    const id = subscriber?.match(/^id=(\d+)/)?.[1];
+    expect(id).toBeDefined();
+    expect(await admin.sendCommand(['CLIENT', 'KILL', 'ID', id!])).toBe(1);
+    a.fixture.items.set(9, { id: 9, name: 'after' });
+    await admin.incr(`${PREFIX}g:items:one:9:`);
+
+    await untilBusHealthy(b);
+    const read = await b.http().get('/items/9');
+    expect(read.body.name).toBe('after');
+    expect(read.headers['x-cache']).toBe('MISS');
+  });
+
+  it('runs the handler once for 500 concurrent cold requests of one key, and shares its error too', async () => {
+    a.fixture.items.set(11, { id: 11, name: 'eleven' });
+    let release!: () => void;
+    a.fixture.gate = new Promise<void>((resolve) => (release = resolve));
+    const readsBefore = a.fixture.reads;
+    const server = a.app.getHttpAdapter().getInstance();
+    const pending = Array.from({ length: 500 }, () => server.inject({ method: 'GET', url: '/items/11' }));
+    await sleep(200);
+    release();
+    const responses = await Promise.all(pending);
+    a.fixture.gate = undefined;
+    expect(a.fixture.reads - readsBefore).toBe(1);
+    expect(new Set(responses.map((r) => r.statusCode))).toEqual(new Set([200]));
+    expect(new Set(responses.map((r) => r.body))).toEqual(new Set(['{"id":11,"name":"eleven"}']));
+
+    // An error is shared with those who joined, and not kept: the next request runs the handler again.
+    a.fixture.gate = new Promise<void>((resolve) => (release = resolve));
+    const failing = Array.from({ length: 50 }, () => server.inject({ method: 'GET', url: '/items/404404' }));
+    await sleep(100);
+    release();
+    const failed = await Promise.all(failing);
+    a.fixture.gate = undefined;
+    expect(new Set(failed.map((r) => r.statusCode))).toEqual(new Set([404]));
+    const afterErrors = a.fixture.reads;
+    expect((await server.inject({ method: 'GET', url: '/items/404404' })).statusCode).toBe(404);
+    expect(a.fixture.reads - afterErrors).toBe(1);
+  });
+
+  it('keeps L1 within its bounds over 20,000 distinct keys requested over HTTP', async () => {
+    const t = await startItemsFixture(
+      itemsCacheOptions(redis, `${PREFIX}bound:`, { l1: { maxEntries: 5_000, maxBytes: 1024 * 1024 } }),
+    );
+    try {
+      const l1 = t.app.get(L1Tier);
+      const server = t.app.getHttpAdapter().getInstance();
+      for (let i = 0; i < 20_000; i += 100) {
+        const batch = Array.from({ length: 100 }, (_, j) =>
+          server.inject({ method: 'GET', url: `/items/search?q=${'k'.repeat(200)}${i + j}` }),
+        );
+        for (const response of await Promise.all(batch)) expect(response.statusCode).toBe(200);
+        expect(l1.entries).toBeLessThanOrEqual(5_000);
+        expect(l1.bytes).toBeLessThanOrEqual(1024 * 1024);
+      }
+      console.log(
+        `L1 after 20,000 distinct keys over HTTP: ${l1.entries} entries, ${l1.bytes} bytes (max 1 MiB)`,
+      );
+      expect(l1.entries).toBeGreaterThan(100);
+    } finally {
+      await t.app.close();
+    }
+  });
+});
+
+describe('L1 memory bound', () => {
+  it('holds 1,000,000 inserts of 8 KB values within CACHE_L1_MAX_BYTES (entries, bytes and RSS)', async () => {
+    const redis = await TestRedisServer.start();
+    const maxBytes = 64 * 1024 * 1024;
+    const t = await startItemsFixture(
+      itemsCacheOptions(redis, `${PREFIX}rss:`, { l1: { maxEntries: 1_000_000, maxBytes } }),
+    );
+    try {
+      const l1 = t.app.get(L1Tier);
+      const bus = t.app.get(InvalidationBus);
+      const value = Buffer.alloc(8 * 1024, 'x');
+      const rssBefore = process.memoryUsage().rss;
+      let rssPeak = rssBefore;
+      const started = performance.now();
+      for (let i = 0; i < 1_000_000; i++) {
+        const location = { entryKey: `${PREFIX}rss:c:items:one:${i}`, generationKeys: [`${PREFIX}rss:g:`] };
+        l1.set(
+          location,
+          {
+            etag: '"e"',
+            contentType: 'application/json',
+            body: ownedBytes(value),
+            generations: ['1'],
+            verifiedAt: performance.now(),
+            snapshot: bus.ledger.snapshot(),
+          },
+          60_000,
+        );
+        if (i % 50_000 === 0) rssPeak = Math.max(rssPeak, process.memoryUsage().rss);
+      }
+      rssPeak = Math.max(rssPeak, process.memoryUsage().rss);
+      const mib = (bytes: number) => (bytes / 2 ** 20).toFixed(0);
+      console.log(
+        `L1 after 1,000,000 inserts of 8 KB in ${((performance.now() - started) / 1000).toFixed(1)} s: ` +
+          `${l1.entries} entries, ${mib(l1.bytes)} MiB accounted (max ${mib(maxBytes)} MiB); ` +
+          `RSS ${mib(rssBefore)} -> peak ${mib(rssPeak)} MiB`,
+      );
+      expect(l1.bytes).toBeLessThanOrEqual(maxBytes);
+      expect(l1.entries).toBeLessThanOrEqual(Math.ceil(maxBytes / (8 * 1024)));
+      expect(l1.entries).toBeGreaterThan(maxBytes / (16 * 1024));
+      // 8 GB went through the tier; the process grew by about the bound, plus garbage not yet collected.
+      expect(rssPeak - rssBefore).toBeLessThan(3 * maxBytes + 128 * 2 ** 20);
+    } finally {
+      await t.app.close();
+      await redis.stop();
+    }
+  });
+});
