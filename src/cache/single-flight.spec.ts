@@ -11,7 +11,7 @@ describe('SingleFlight', () => {
     const flights = new SingleFlight(ledger);
     expect(flights.join(location.entryKey)).toBeUndefined();
     const lead = flights.lead(location, ledger.snapshot());
-    const joined = [flights.join(location.entryKey), flights.join(location.entryKey)];
+    const joined = [flights.join(location.entryKey)!, flights.join(location.entryKey)!];
     expect(flights.inFlight).toBe(1);
     lead.resolve({ response, cacheStatus: 'MISS' });
     await expect(Promise.all(joined)).resolves.toEqual([
