@@ -10,6 +10,7 @@ import { joinKey, renderSegments } from './cache-key.util.js';
 import { CacheRegistry, type CachedPlan } from './cache-registry.js';
 import { CacheStore, type EntryLocation, type ReadResult } from './cache-store.js';
 import { InvalidationBus } from './invalidation-bus.js';
+import type { InvalidationLedger } from './invalidation-ledger.js';
 import { KeySpace } from './key-space.js';
 import { SingleFlight } from './single-flight.js';
 
@@ -25,6 +26,9 @@ export interface Lookup {
 @Injectable()
 export class CacheLookup {
   readonly flights: SingleFlight;
+  private readonly ledger: InvalidationLedger;
+  /** Redis reads in progress, by entry key, so that a burst of requests for one key reads it once. */
+  private readonly remoteReads = new Map<string, { snapshot: number; result: Promise<ReadResult> }>();
   private readonly locations = new LRUCache<string, EntryLocation>({ max: 10_000 });
   private readonly lookups = new WeakMap<FastifyRequest, Promise<Lookup>>();
 
@@ -35,6 +39,7 @@ export class CacheLookup {
     @Inject(REDIS_CACHE_OPTIONS) private readonly options: RedisCacheModuleOptions,
     bus: InvalidationBus,
   ) {
+    this.ledger = bus.ledger;
     this.flights = new SingleFlight(bus.ledger);
   }
 
@@ -47,11 +52,34 @@ export class CacheLookup {
     if (!pending) {
       pending = this.locate(plan, request).then(async (location) => ({
         location,
-        lookup: await this.store.read(location),
+        lookup: await this.read(location),
       }));
       this.lookups.set(request, pending);
     }
     return pending;
+  }
+
+  /**
+   * L1, then Redis; concurrent requests for one key share one Redis read, as long as it started after the last
+   * invalidation of the key's prefixes that this process knows of (a read begun before a finished write could
+   * return what the write replaced).
+   */
+  private read(location: EntryLocation): ReadResult | Promise<ReadResult> {
+    const local = this.store.readLocal(location);
+    if (local) return { kind: 'hit', tier: 'l1', entry: local };
+    const shared = this.remoteReads.get(location.entryKey);
+    if (shared && this.ledger.isCurrent(location.generationKeys, shared.snapshot)) {
+      return shared.result.then((result) => {
+        this.store.countSharedRead(result);
+        return result;
+      });
+    }
+    const read = { snapshot: this.ledger.snapshot(), result: this.store.readRemote(location) };
+    this.remoteReads.set(location.entryKey, read);
+    void read.result.finally(() => {
+      if (this.remoteReads.get(location.entryKey) === read) this.remoteReads.delete(location.entryKey);
+    });
+    return read.result;
   }
 
   /**

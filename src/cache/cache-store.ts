@@ -183,12 +183,16 @@ export class CacheStore implements OnModuleDestroy {
    * hit slices the body out of Redis's reply without decoding it.
    */
   async read(location: EntryLocation): Promise<ReadResult> {
+    const local = this.readLocal(location);
+    return local ? { kind: 'hit', tier: 'l1', entry: local } : this.readRemote(location);
+  }
+
+  /** The Redis half of {@link read}: a hit there also fills L1. */
+  async readRemote(location: EntryLocation): Promise<ReadResult> {
     const start: LookupStart = { snapshot: this.bus.ledger.snapshot(), verifiedAt: performance.now() };
     if (location.generationKeys.some((key) => this.pendingBumps.has(key))) {
       return this.bypass(start, 'invalidation-pending');
     }
-    const local = this.readLocal(location, start.verifiedAt);
-    if (local) return { kind: 'hit', tier: 'l1', entry: local };
     let entry: CacheEntry | undefined;
     let generations: (string | null)[];
     try {
@@ -256,6 +260,15 @@ export class CacheStore implements OnModuleDestroy {
       this.counters.l1Hits++;
     }
     return entry;
+  }
+
+  /** Counts a request that shared another request's Redis read, as if it had read itself. */
+  countSharedRead(result: ReadResult): void {
+    if (result.kind === 'hit') {
+      this.counters.hits++;
+      this.counters.l2Hits++;
+    } else if (result.kind === 'miss') this.counters.misses++;
+    else this.counters.bypasses++;
   }
 
   /**

@@ -48,7 +48,9 @@ export function subscriberName(prefix: string, origin: string): string {
  * frozen or cut-off connection may look healthy for a while. So it is probed with PING every heartbeat (a PONG
  * proves that every message published before the PING was delivered first, as replies are ordered), and L1 trusts
  * an entry beyond `CACHE_L1_TTL` only if it was verified during the current subscription and the last PONG is
- * recent. After a reconnect, older entries are re-read from Redis before they are served again.
+ * recent. When a subscription starts (at boot, or after a reconnect), everything verified before it is dropped
+ * from the ledger's point of view and re-read from Redis: the instance cannot know which messages it missed.
+ * While the subscriber is down, entries are served only for `CACHE_L1_TTL` after they were verified.
  */
 @Injectable()
 export class InvalidationBus implements OnModuleInit, OnApplicationShutdown {
@@ -168,8 +170,12 @@ export class InvalidationBus implements OnModuleInit, OnApplicationShutdown {
       }
       await withDeadline(subscriber.ping(), this.deadlineMs);
       this.confirmedAt = sentAt;
-      // Only from this PONG on is the subscription known to be in place (SUBSCRIBE was answered before it).
-      this.sessionStart ??= performance.now();
+      if (this.sessionStart === undefined) {
+        // Only from this PONG on is the subscription known to be in place (SUBSCRIBE was answered before it).
+        // Whatever was published while it was not is lost: nothing verified or started before now is trusted.
+        this.ledger.bumpAll();
+        this.sessionStart = performance.now();
+      }
     } catch (error) {
       this.failures.report('subscriber', `Redis subscriber probe failed: ${(error as Error).message}`);
     } finally {
