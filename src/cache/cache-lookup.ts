@@ -60,6 +60,15 @@ export class CacheLookup {
   }
 
   /**
+   * The L1 entry for this request, synchronously, if its location is already known: the hot path of a hit, which
+   * then costs no promise at all. Undefined means "ask {@link lookup}" (which may still find it).
+   */
+  localHit(plan: CachedPlan, request: FastifyRequest): StoredResponse | undefined {
+    const location = this.locations.get(this.memoKey(plan, request));
+    return location && this.store.readLocal(location);
+  }
+
+  /**
    * L1, then Redis; concurrent requests for one key share one Redis read, as long as it started after the last
    * invalidation of the key's prefixes that this process knows of (a read begun before a finished write could
    * return what the write replaced).
@@ -82,6 +91,16 @@ export class CacheLookup {
     return read.result;
   }
 
+  private memoKey(plan: CachedPlan, request: FastifyRequest): string {
+    return JSON.stringify([
+      plan.routePath,
+      request.params,
+      request.query,
+      viewerOf(request),
+      tenantOf(request, this.options),
+    ]);
+  }
+
   /**
    * The entry key and covering generation counters of this request, from validated arguments. Deterministic for a
    * route, its raw params and query, the viewer and the tenant, so hot keys skip validation and rendering.
@@ -89,7 +108,7 @@ export class CacheLookup {
   private async locate(plan: CachedPlan, request: FastifyRequest): Promise<EntryLocation> {
     const viewerId = viewerOf(request);
     const tenant = tenantOf(request, this.options);
-    const memoKey = JSON.stringify([plan.routePath, request.params, request.query, viewerId, tenant]);
+    const memoKey = this.memoKey(plan, request);
     const known = this.locations.get(memoKey);
     if (known) return known;
     const validated = await this.registry.validate(plan.slots, request);
