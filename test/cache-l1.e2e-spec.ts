@@ -280,3 +280,25 @@ describe('L1 memory bound', () => {
     }
   });
 });
+
+describe('enabled: false', () => {
+  it('passes every request through without touching Redis, fast path included', async () => {
+    const redis = await TestRedisServer.start();
+    const t = await startItemsFixture(
+      itemsCacheOptions(redis, `${PREFIX}off:`, { enabled: false, fastHits: true, l1: {} }),
+    );
+    try {
+      await (await redis.client()).configResetStat();
+      for (let i = 0; i < 5; i++) {
+        const response = await t.http().get('/items/1');
+        expect(response.status).toBe(200);
+        expect(response.headers['x-cache']).toBeUndefined();
+      }
+      expect(await entryReads(redis)).toBe(0);
+      expect(t.fixture.reads).toBe(5);
+    } finally {
+      await t.app.close();
+      await redis.stop();
+    }
+  });
+});

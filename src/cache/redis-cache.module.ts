@@ -95,7 +95,9 @@ export class RedisCacheModule extends ConfigurableModuleClass implements OnModul
     const fastify = this.adapterHost.httpAdapter?.getInstance<FastifyInstance>();
     if (!fastify) return;
     registerConditionalGet(fastify);
-    if (this.options.fastHits) registerFastHits(fastify, this.registry, this.lookups);
+    // Disabled means pass-through: no lookup at all, not even the fast path's (the bench's peers rely on it).
+    if (this.options.fastHits && this.options.enabled !== false)
+      registerFastHits(fastify, this.registry, this.lookups);
   }
 
   async onApplicationShutdown(): Promise<void> {
