@@ -91,14 +91,15 @@ export class CacheLookup {
     return read.result;
   }
 
+  /**
+   * The raw URL (it determines params and query; a request line cannot hold a newline), the viewer and the tenant.
+   * Cheaper than serialising the parsed params and query, and spelling variants merely take more memo slots.
+   */
   private memoKey(plan: CachedPlan, request: FastifyRequest): string {
-    return JSON.stringify([
-      plan.routePath,
-      request.params,
-      request.query,
-      viewerOf(request),
-      tenantOf(request, this.options),
-    ]);
+    const viewer = viewerOf(request);
+    const tenant = tenantOf(request, this.options);
+    const scope = viewer === undefined && tenant === undefined ? '' : JSON.stringify([viewer, tenant]);
+    return `${plan.routePath}\n${request.url}\n${scope}`;
   }
 
   /**
