@@ -302,3 +302,44 @@ describe('enabled: false', () => {
     }
   });
 });
+
+describe('circuit breaker around Redis', () => {
+  it('opens on a frozen Redis so requests stop waiting for the deadline, and closes once Redis answers again', async () => {
+    const redis = await TestRedisServer.start();
+    const t = await startItemsFixture(
+      itemsCacheOptions(redis, `${PREFIX}circuit:`, { opTimeoutMs: 100, l1: { maxEntries: 0 } }),
+    );
+    const store = t.app.get(CacheStore);
+    try {
+      expect((await t.http().get('/items/1')).headers['x-cache']).toBe('MISS');
+      redis.freeze();
+      const timings: number[] = [];
+      for (let i = 0; i < 10; i++) {
+        const started = performance.now();
+        const response = await t.http().get('/items/1');
+        timings.push(performance.now() - started);
+        expect(response.status).toBe(200);
+        expect(response.headers['x-cache']).toBe('BYPASS');
+      }
+      console.log(`frozen Redis, request times (ms): ${timings.map((ms) => ms.toFixed(0)).join(' ')}`);
+      expect(store.circuit.state).toBe('open');
+      // The first five wait for the 100 ms deadline; once open, a request costs no Redis call at all.
+      expect(Math.max(...timings.slice(0, 5))).toBeLessThan(1_000);
+      expect(Math.max(...timings.slice(6))).toBeLessThan(50);
+      expect(store.counters.circuitSkips).toBeGreaterThanOrEqual(4);
+
+      redis.thaw();
+      let status: string | undefined;
+      for (let i = 0; i < 100 && status !== 'HIT'; i++) {
+        await sleep(50);
+        status = String((await t.http().get('/items/1')).headers['x-cache']);
+      }
+      expect(status).toBe('HIT');
+      expect(store.circuit.state).toBe('closed');
+    } finally {
+      redis.thaw();
+      await t.app.close();
+      await redis.stop();
+    }
+  });
+});

@@ -15,6 +15,7 @@ import {
   type CacheEntry,
   type StoredResponse,
 } from './cache-entry.js';
+import { CircuitBreaker } from './circuit-breaker.js';
 import { DeadlineExceeded, withDeadline } from './deadline.js';
 import { FailureLog } from './failure-log.js';
 import { InvalidationBus } from './invalidation-bus.js';
@@ -38,7 +39,13 @@ export interface LookupStart {
   verifiedAt: number;
 }
 
-export type BypassReason = 'unavailable' | 'timeout' | 'generation-missing' | 'invalidation-pending';
+export type BypassReason =
+  'unavailable' | 'timeout' | 'circuit-open' | 'generation-missing' | 'invalidation-pending';
+
+/** Bypasses because Redis could not be read: the database's answer may fill L1 (capped at `CACHE_L1_TTL`). */
+const REDIS_AWAY: ReadonlySet<BypassReason> = new Set(['unavailable', 'timeout', 'circuit-open']);
+
+class CircuitOpen extends Error {}
 
 export type ReadResult =
   | { kind: 'hit'; tier: 'l1' | 'l2'; entry: StoredResponse }
@@ -61,6 +68,8 @@ export interface CacheCounters {
   invalidations: number;
   /** Requests that waited for a concurrent miss of the same key instead of running the handler themselves. */
   singleFlightJoins: number;
+  /** Reads that skipped Redis because the circuit was open. */
+  circuitSkips: number;
 }
 
 interface BufferReplies {
@@ -125,8 +134,11 @@ export class CacheStore implements OnModuleDestroy {
     fills: 0,
     invalidations: 0,
     singleFlightJoins: 0,
+    circuitSkips: 0,
   };
   readonly backend: 'redis' | 'memory';
+  /** Opens after repeated Redis failures or deadline misses; reads and fills then skip Redis until a probe passes. */
+  readonly circuit = new CircuitBreaker();
   private readonly logger = new Logger('RedisCache');
   private readonly failures = new FailureLog(this.logger);
   private readonly entries: Cache;
@@ -197,14 +209,15 @@ export class CacheStore implements OnModuleDestroy {
     let generations: (string | null)[];
     try {
       if (this.bytes) {
-        const replies = await this.withDeadline(
-          this.bytes.mGet([...location.generationKeys, location.entryKey]),
+        const bytes = this.bytes;
+        const replies = await this.withDeadline(() =>
+          bytes.mGet([...location.generationKeys, location.entryKey]),
         );
         generations = replies.slice(0, -1).map((reply) => reply?.toString('latin1') ?? null);
         entry = decodeEntryBytes(replies.at(-1));
       } else {
         let raw: unknown;
-        [generations, raw] = await this.withDeadline(
+        [generations, raw] = await this.withDeadline(() =>
           Promise.all([
             this.generations.read(location.generationKeys),
             this.entries.get<string>(location.entryKey),
@@ -213,22 +226,18 @@ export class CacheStore implements OnModuleDestroy {
         entry = decodeEntry(raw);
       }
     } catch (error) {
-      return this.bypass(start, error instanceof DeadlineExceeded ? 'timeout' : 'unavailable', error);
+      return this.bypass(start, this.reasonOf(error, 'unavailable'), error);
     }
     let current: string[];
     if (generations.some((value) => value === null)) {
       // First use, expired, evicted, or removed after a refused bump: re-create from the clock, then trust only
       // entries filled under the new values (none yet).
       try {
-        current = await this.withDeadline(
+        current = await this.withDeadline(() =>
           this.generations.ensure(location.generationKeys, this.generationTtlMs),
         );
       } catch (error) {
-        return this.bypass(
-          start,
-          error instanceof DeadlineExceeded ? 'timeout' : 'generation-missing',
-          error,
-        );
+        return this.bypass(start, this.reasonOf(error, 'generation-missing'), error);
       }
       this.counters.misses++;
       return { kind: 'miss', generations: current, ...start };
@@ -292,7 +301,7 @@ export class CacheStore implements OnModuleDestroy {
     ttlMs: number,
   ): void {
     const verified = lookup.kind === 'miss';
-    if (!verified && lookup.reason !== 'unavailable' && lookup.reason !== 'timeout') return;
+    if (!verified && !REDIS_AWAY.has(lookup.reason)) return;
     if (this.l1.enabled) {
       const { etag, contentType, body, snapshot, verifiedAt } = { ...response, ...lookup };
       const generations = verified ? lookup.generations : null;
@@ -302,7 +311,8 @@ export class CacheStore implements OnModuleDestroy {
         ttlMs,
       );
     }
-    if (!verified) return;
+    // Not while the circuit is open or probing: the probe belongs to a read, which reports its outcome.
+    if (!verified || this.circuit.state !== 'closed') return;
     this.counters.fills++;
     const entry = { ...response, generations: lookup.generations, expiresAt: Date.now() + ttlMs };
     void Promise.all([
@@ -327,15 +337,19 @@ export class CacheStore implements OnModuleDestroy {
     }
   }
 
+  /** Always attempted, whatever the circuit says (a write must not be skipped), and reported to it. */
   private async bumpOrRemove(generationKeys: string[]): Promise<void> {
     try {
-      await this.withDeadline(this.generations.bump(generationKeys, this.generationTtlMs));
+      await withDeadline(this.generations.bump(generationKeys, this.generationTtlMs), this.deadlineMs);
+      this.circuit.success();
       return;
     } catch (error) {
+      this.circuit.failure();
       this.fail('invalidation', error);
     }
     try {
-      await this.withDeadline(this.generations.remove(generationKeys));
+      await withDeadline(this.generations.remove(generationKeys), this.deadlineMs);
+      this.circuit.success();
       return;
     } catch (error) {
       this.fail('invalidation fallback', error);
@@ -374,6 +388,7 @@ export class CacheStore implements OnModuleDestroy {
       void this.generations
         .bump(keys, this.generationTtlMs)
         .then(() => {
+          this.circuit.success();
           for (const key of keys) this.pendingBumps.delete(key);
           this.logger.log(`deferred invalidation of ${keys.length} prefix(es) applied`);
         })
@@ -385,9 +400,16 @@ export class CacheStore implements OnModuleDestroy {
     this.retryTimer.unref();
   }
 
+  private reasonOf(error: unknown, otherwise: BypassReason): BypassReason {
+    if (error instanceof CircuitOpen) return 'circuit-open';
+    return error instanceof DeadlineExceeded ? 'timeout' : otherwise;
+  }
+
   private bypass(start: LookupStart, reason: BypassReason, error?: unknown): ReadResult {
     this.counters.bypasses++;
-    if (reason === 'timeout') {
+    if (reason === 'circuit-open') {
+      this.counters.circuitSkips++;
+    } else if (reason === 'timeout') {
       this.counters.timeouts++;
       this.failures.report('timeout', `cache read exceeded ${this.deadlineMs} ms; serving uncached`);
     } else if (error !== undefined) {
@@ -402,7 +424,19 @@ export class CacheStore implements OnModuleDestroy {
     this.failures.report(operation, `cache ${operation} failed (${detail}); serving uncached`);
   }
 
-  private withDeadline<T>(operation: Promise<T>): Promise<T> {
-    return withDeadline(operation, this.deadlineMs);
+  /**
+   * Runs a read on Redis under the deadline, unless the circuit is open (then it costs nothing), and reports the
+   * outcome to the circuit. Takes a function, so that a skipped read never even builds its command.
+   */
+  private async withDeadline<T>(operation: () => Promise<T>): Promise<T> {
+    if (!this.circuit.allow()) throw new CircuitOpen();
+    try {
+      const result = await withDeadline(operation(), this.deadlineMs);
+      this.circuit.success();
+      return result;
+    } catch (error) {
+      this.circuit.failure();
+      throw error;
+    }
   }
 }
