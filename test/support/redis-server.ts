@@ -1,7 +1,16 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { createClient, type RedisClientType } from '@redis/client';
+import { readFileSync } from 'node:fs';
+import { createClient, type RedisClientOptions, type RedisClientType } from '@redis/client';
 import { freePort } from './spawn-app.js';
+import type { TlsFiles } from './tls-certs.js';
+
+export interface TestRedisOptions {
+  /** Serve TLS only (`rediss://`), with this server certificate; the harness trusts its CA. */
+  tls?: TlsFiles;
+  /** The default user's password (`requirepass`, or set in an ACL), which the harness's own connections use. */
+  adminPassword?: string;
+}
 
 /**
  * A redis-server of the test's own on a free loopback port, so that the test can kill, freeze and restart it
@@ -14,22 +23,29 @@ export class TestRedisServer {
   private constructor(
     readonly port: number,
     private readonly extraArgs: string[],
+    private readonly options: TestRedisOptions,
   ) {}
 
-  static async start(extraArgs: string[] = []): Promise<TestRedisServer> {
-    const server = new TestRedisServer(await freePort(), extraArgs);
+  static async start(extraArgs: string[] = [], options: TestRedisOptions = {}): Promise<TestRedisServer> {
+    const server = new TestRedisServer(await freePort(), extraArgs, options);
     await server.launch();
     return server;
   }
 
   get url(): string {
-    return `redis://127.0.0.1:${this.port}`;
+    return `${this.options.tls ? 'rediss' : 'redis'}://127.0.0.1:${this.port}`;
+  }
+
+  /** How the harness connects: TLS trusting the test CA, and the admin password when one is set. */
+  private clientOptions(socket: { reconnectStrategy: false; connectTimeout?: number }): RedisClientOptions {
+    const tls = this.options.tls ? { tls: true as const, ca: readFileSync(this.options.tls.caFile) } : {};
+    return { url: this.url, password: this.options.adminPassword, socket: { ...socket, ...tls } };
   }
 
   /** A connection of the harness's own (not the app's), for INFO, PTTL, DEBUG and friends. */
   async client(): Promise<RedisClientType> {
     if (!this.admin?.isReady) {
-      this.admin = createClient({ url: this.url, socket: { reconnectStrategy: false } }) as RedisClientType;
+      this.admin = createClient(this.clientOptions({ reconnectStrategy: false })) as RedisClientType;
       this.admin.on('error', () => undefined);
       await this.admin.connect();
     }
@@ -41,8 +57,22 @@ export class TestRedisServer {
     this.process = spawn(
       'redis-server',
       [
-        '--port',
-        String(this.port),
+        ...(this.options.tls
+          ? [
+              '--port',
+              '0',
+              '--tls-port',
+              String(this.port),
+              '--tls-cert-file',
+              this.options.tls.certFile,
+              '--tls-key-file',
+              this.options.tls.keyFile,
+              '--tls-ca-cert-file',
+              this.options.tls.caFile,
+              '--tls-auth-clients',
+              'no',
+            ]
+          : ['--port', String(this.port)]),
         '--bind',
         '127.0.0.1',
         '--save',
@@ -55,10 +85,7 @@ export class TestRedisServer {
     );
     const deadline = Date.now() + 5_000;
     for (;;) {
-      const probe = createClient({
-        url: this.url,
-        socket: { reconnectStrategy: false, connectTimeout: 200 },
-      });
+      const probe = createClient(this.clientOptions({ reconnectStrategy: false, connectTimeout: 200 }));
       probe.on('error', () => undefined);
       try {
         await probe.connect();
