@@ -3,7 +3,12 @@ import { performance } from 'node:perf_hooks';
 import { CacheService, CacheStore } from '../src/cache/index.js';
 import { InvalidationBus, subscriberName } from '../src/cache/invalidation-bus.js';
 import { L1Tier, ownedBytes } from '../src/cache/l1-tier.js';
-import { itemsCacheOptions, startItemsFixture, type ItemsFixture } from './support/items-fixture.js';
+import {
+  itemsCacheOptions,
+  ROUND_TRIP_VALUES,
+  startItemsFixture,
+  type ItemsFixture,
+} from './support/items-fixture.js';
 import { commandCounts, TestRedisServer } from './support/redis-server.js';
 
 const PREFIX = `l1test${process.pid}:`;
@@ -101,6 +106,23 @@ describe('L1 tier and invalidation bus on a real redis-server', () => {
       if (read.body.name !== `w${round}`) stale++;
     }
     expect(stale).toBe(0);
+  });
+
+  it('round-trips values exactly through both tiers: dates, null, 0, false, empty string, unicode, 400 KB', async () => {
+    for (const [kind, value] of Object.entries(ROUND_TRIP_VALUES)) {
+      const miss = await a.http().get(`/items/values/${kind}`);
+      expect(miss.headers['x-cache']).toBe('MISS');
+      expect(JSON.parse(miss.text)).toEqual(JSON.parse(JSON.stringify(value)));
+      await sleep(20);
+      const fromL1 = await a.http().get(`/items/values/${kind}`);
+      const fromL2 = await b.http().get(`/items/values/${kind}`);
+      for (const hit of [fromL1, fromL2]) {
+        expect(hit.headers['x-cache']).toBe('HIT');
+        expect(hit.text).toBe(miss.text);
+        expect(hit.headers['etag']).toBe(miss.headers['etag']);
+        expect(hit.headers['content-type']).toBe(miss.headers['content-type']);
+      }
+    }
   });
 
   it('measures how long a bump takes to reach the other instance (p50, p99, max under background reads)', async () => {

@@ -293,6 +293,32 @@ describe('RedisCacheModule on a real redis-server', () => {
       expect(next.body.name).toBe('after');
     });
 
+    it('keeps hitting what is cached while Redis refuses writes for lack of memory; new keys are served, 0 5xx', async () => {
+      t.fixture.items.set(5, { id: 5, name: 'five' });
+      await t.http().get('/items/5');
+      await untilExists(redis, `${PREFIX}c:items:one:5`);
+      const client = await redis.client();
+      await client.configSet({ maxmemory: '1', 'maxmemory-policy': 'noeviction' });
+      try {
+        const errorsBefore = t.app.get(CacheStore).counters.l2Errors;
+        for (let i = 0; i < 5; i++) {
+          const cached = await t.http().get('/items/5');
+          expect(cached.status).toBe(200);
+          expect(cached.headers['x-cache']).toBe('HIT');
+          const fresh = await t.http().get(`/items/search?q=oom${i}`);
+          expect(fresh.status).toBe(200);
+          expect(['MISS', 'BYPASS']).toContain(fresh.headers['x-cache']);
+        }
+        await new Promise((resolve) => setTimeout(resolve, 50));
+        expect(await client.exists(`${PREFIX}c:items:search:oom0`)).toBe(0);
+        console.log(
+          `Redis out of memory: ${t.app.get(CacheStore).counters.l2Errors - errorsBefore} refused writes counted`,
+        );
+      } finally {
+        await client.configSet({ maxmemory: '0' });
+      }
+    });
+
     it('serves nothing older than a write that Redis refused for lack of memory, then recovers', async () => {
       t.fixture.items.set(4, { id: 4, name: 'old' });
       await t.http().get('/items/4');

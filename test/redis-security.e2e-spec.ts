@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { performance } from 'node:perf_hooks';
 import { TestRedisServer } from './support/redis-server.js';
 import {
   runAppExpectingExit,
@@ -152,6 +153,47 @@ describe('Redis credentials, TLS and ACL', () => {
     expect(visible).not.toContain(CANARY);
   });
 
+  it('survives a password rotation: reported down while the password is wrong, recovers without a restart', async () => {
+    const password = `${CANARY}-first`;
+    const redis = await TestRedisServer.start(['--requirepass', password], { adminPassword: password });
+    servers.push(redis);
+    const app = await started({
+      REDIS_URL: redis.url.replace('redis://', `redis://:${password}@`),
+      CACHE_PREFIX: 'rot:',
+    });
+    expect((await untilCacheAnswers(app, '/api/jobs?limit=4')).cache).toBe('MISS');
+
+    // Rotate on the server only, and drop the app's connections: they come back with the old password.
+    const admin = await redis.client();
+    await admin.configSet('requirepass', 'rotated-password');
+    await admin.sendCommand(['CLIENT', 'KILL', 'TYPE', 'normal', 'SKIPME', 'yes']);
+    await admin.sendCommand(['CLIENT', 'KILL', 'TYPE', 'pubsub']);
+    await sleep(500);
+    for (let i = 0; i < 3; i++) {
+      const answer = await get(app, `/api/jobs?limit=5&skip=${i}`);
+      expect(answer.status).toBe(200);
+      expect(answer.cache).toBe('BYPASS');
+    }
+
+    // Rotate back (as an operator would by updating the app's secret and the server together): recovery.
+    await admin.configSet('requirepass', password);
+    const recoveredFrom = performance.now();
+    // A fresh key each time: L1 would answer a repeated one (HIT) from the database fills of the outage.
+    let recovered = await get(app, '/api/jobs?limit=6&skip=100');
+    for (let i = 101; i < 300 && recovered.cache !== 'MISS'; i++) {
+      await sleep(25);
+      recovered = await get(app, `/api/jobs?limit=6&skip=${i}`);
+    }
+    console.log(
+      `password rotation: cache back ${(performance.now() - recoveredFrom).toFixed(0)} ms after the fix`,
+    );
+    expect(recovered.cache).toBe('MISS');
+    const visible = await everythingVisible(app);
+    // One line per outage window: the dropped connection opens it; the WRONGPASS retries fall inside it.
+    expect(redisErrorLines(visible).length).toBeGreaterThan(0);
+    expect(visible).not.toContain(CANARY);
+  });
+
   it('never prints the password when Redis is absent at boot, or when REDIS_URL is malformed', async () => {
     const port = await freePort();
     const app = await started({
@@ -216,6 +258,18 @@ describe('Redis credentials, TLS and ACL', () => {
       .split('\n')
       .filter((line) => line.includes(' user=app ') && / sub=1 /.test(line));
     expect(subscribed).toHaveLength(2);
+    // A write: generation bump and PUBLISH in one MULTI, under the same user.
+    const registered = await fetch(`${a.baseUrl}/api/auth/register`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({
+        email: 'acl.writer@example.com',
+        password: 'correct horse battery',
+        name: 'ACL',
+      }),
+    });
+    expect(registered.status).toBe(201);
+    expect(await admin.get('acl:g:users:list:')).not.toBeNull();
     expect(await admin.sendCommand(['ACL', 'LOG'])).toEqual([]);
     const visible = await everythingVisible(b);
     expect(visible).not.toContain(CANARY);

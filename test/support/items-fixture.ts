@@ -56,6 +56,30 @@ class WriteBody {
   fail?: string;
 }
 
+class ValueParams {
+  @IsIn(['scalars', 'unicode', 'large', 'array', 'null', 'zero', 'false', 'empty'])
+  kind: string;
+}
+
+/** Values whose JSON must survive the cache byte for byte (RELIABILITY.md §4 #15). */
+export const ROUND_TRIP_VALUES: Record<string, unknown> = {
+  scalars: {
+    date: new Date(Date.UTC(2026, 0, 2, 3, 4, 5, 678)),
+    nothing: null,
+    zero: 0,
+    no: false,
+    empty: '',
+    neg: -0.5,
+  },
+  unicode: { text: 'Zoë 北京 🚀 \u2028\u2029 \u0000 "quoted" \\ back', emoji: '👩‍👩‍👧‍👦' },
+  large: { blob: 'é🚀x'.repeat(100_000) },
+  array: [1, 'two', { three: [3] }, null, true],
+  null: null,
+  zero: 0,
+  false: false,
+  empty: '',
+};
+
 /** The fixture's "database": plain state that tests change and whose reads they count. */
 @Injectable()
 export class Fixture {
@@ -82,6 +106,13 @@ export class ItemsController {
   search(@Query() query: SearchQuery) {
     this.fixture.reads++;
     return { q: query.q ?? null };
+  }
+
+  @Get('values/:kind')
+  @Cached(30, 'items:values:{kind}')
+  value(@Param() { kind }: ValueParams) {
+    this.fixture.reads++;
+    return ROUND_TRIP_VALUES[kind];
   }
 
   /** A short TTL, for tests of expiry. */
