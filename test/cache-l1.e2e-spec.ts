@@ -38,7 +38,7 @@ describe('L1 tier and invalidation bus on a real redis-server', () => {
   let b: ItemsFixture;
 
   beforeAll(async () => {
-    redis = await TestRedisServer.start();
+    redis = await TestRedisServer.start([], { appUser: { prefix: PREFIX } });
     const options = itemsCacheOptions(redis, PREFIX, { l1: { maxEntries: 1_000, ttlMs: L1_TTL_MS } });
     [a, b] = await Promise.all([startItemsFixture(options), startItemsFixture(options)]);
     b.fixture.items = a.fixture.items;
@@ -256,7 +256,7 @@ describe('L1 tier and invalidation bus on a real redis-server', () => {
 
 describe('L1 memory bound', () => {
   it('holds 1,000,000 inserts of 8 KB values within CACHE_L1_MAX_BYTES (entries, bytes and RSS)', async () => {
-    const redis = await TestRedisServer.start();
+    const redis = await TestRedisServer.start([], { appUser: { prefix: PREFIX } });
     const maxBytes = 64 * 1024 * 1024;
     const t = await startItemsFixture(
       itemsCacheOptions(redis, `${PREFIX}rss:`, { l1: { maxEntries: 1_000_000, maxBytes } }),
@@ -305,7 +305,7 @@ describe('L1 memory bound', () => {
 
 describe('enabled: false', () => {
   it('passes every request through without touching Redis, fast path included', async () => {
-    const redis = await TestRedisServer.start();
+    const redis = await TestRedisServer.start([], { appUser: { prefix: PREFIX } });
     const t = await startItemsFixture(
       itemsCacheOptions(redis, `${PREFIX}off:`, { enabled: false, fastHits: true, l1: {} }),
     );
@@ -327,7 +327,7 @@ describe('enabled: false', () => {
 
 describe('circuit breaker around Redis', () => {
   it('opens on a frozen Redis so requests stop waiting for the deadline, and closes once Redis answers again', async () => {
-    const redis = await TestRedisServer.start();
+    const redis = await TestRedisServer.start([], { appUser: { prefix: PREFIX } });
     const t = await startItemsFixture(
       itemsCacheOptions(redis, `${PREFIX}circuit:`, { opTimeoutMs: 100, l1: { maxEntries: 0 } }),
     );

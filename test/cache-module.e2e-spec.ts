@@ -48,7 +48,7 @@ describe('RedisCacheModule on a real redis-server', () => {
   let redis: TestRedisServer;
 
   beforeAll(async () => {
-    redis = await TestRedisServer.start(['--enable-debug-command', 'local']);
+    redis = await TestRedisServer.start(['--enable-debug-command', 'local'], { appUser: { prefix: PREFIX } });
   });
 
   afterAll(async () => {

@@ -33,7 +33,7 @@ describe('cached API on Redis and PostgreSQL', () => {
   const untilStored = () => new Promise((resolve) => setTimeout(resolve, 30));
 
   beforeAll(async () => {
-    redis = await TestRedisServer.start();
+    redis = await TestRedisServer.start([], { appUser: { prefix: PREFIX } });
     t = await startTestApp('postgres', {
       REDIS_URL: redis.url,
       CACHE_PREFIX: PREFIX,

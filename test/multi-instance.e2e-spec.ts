@@ -76,7 +76,7 @@ describe('two app instances on one Redis and one PostgreSQL', () => {
     await runMigrations(connection);
     await seedDatabase(connection.db, { users: 20, jobs: 200, posts: 20, seed: 7 });
     await connection.close();
-    redis = await TestRedisServer.start();
+    redis = await TestRedisServer.start([], { appUser: { prefix: PREFIX } });
     cluster = await startAppCluster(2, {
       DATABASE_URL: database.url,
       REDIS_URL: redis.url,
@@ -182,7 +182,7 @@ describe('two app instances on one Redis and one PostgreSQL', () => {
   }
 
   it('never serves B the old data after a write on A has answered (200 rounds under background load)', async () => {
-    const { stale, windows, backgroundRequests } = await writeOnAReadOnB(200);
+    const { stale, windows, backgroundRequests } = await writeOnAReadOnB(Number(process.env.ROUNDS ?? 200));
     console.log(
       `A writes, B reads right after: ${stale} stale of 200; stale window p99 ${percentile(windows, 99).toFixed(1)} ms, ` +
         `max ${Math.max(...windows).toFixed(1)} ms; ${backgroundRequests} background requests`,

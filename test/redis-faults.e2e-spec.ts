@@ -56,7 +56,13 @@ async function bootItems(options: RedisCacheModuleOptions) {
   const server = app.getHttpAdapter().getInstance();
   await server.ready();
   const store = app.get(CacheStore);
-  expect(store.backend).toBe('redis');
+  if (store.backend !== 'redis') {
+    await app.close();
+    throw new Error(`the cache backend is ${store.backend}, not redis`);
+  }
+  console.log(
+    `cache backend: ${store.backend} at ${options.url} (deadline ${options.opTimeoutMs} ms, L1 off)`,
+  );
   return {
     app,
     server,
@@ -92,6 +98,22 @@ async function get(t: App, url: string): Promise<Sample> {
     ms,
     timedOut: t.store.counters.timeouts > timeouts,
     skipped: t.store.counters.circuitSkips > circuitSkips,
+  };
+}
+
+/** A write; it invalidates `/items/{id}` and the lists (so id 2 leaves the `/items/1` that recovery checks read alone). */
+async function write(t: App, id: number, name: string): Promise<Sample> {
+  const url = `/items/${id}`;
+  const started = performance.now();
+  const response = await t.server.inject({ method: 'PATCH', url, payload: { name } });
+  const ms = performance.now() - started;
+  return {
+    url: `PATCH ${url}`,
+    status: response.statusCode,
+    cache: undefined,
+    ms,
+    timedOut: false,
+    skipped: false,
   };
 }
 
@@ -161,15 +183,17 @@ describe('Redis absent or frozen at boot (RELIABILITY §4 #1, #2)', () => {
       const bootMs = performance.now() - bootStarted;
       expect(t.client.isReady).toBe(false);
 
-      const absent = await drive(t, Number(process.env.ABSENT_MS ?? 1_500));
+      const writes = [await write(t, 2, 'absent1'), await write(t, 2, 'absent2')];
+      const absent = await drive(t, 1_500);
       const during = figures(absent);
       console.log(
         `#1 Redis absent at boot: boot ${bootMs.toFixed(0)} ms; requests while absent ${during.text}; ` +
           `statuses ${statusesOf(absent).join(',')}; X-Cache ${cacheHeadersOf(absent).join(',')}; ` +
-          `circuit ${t.store.circuit.state}, skips ${t.store.counters.circuitSkips}`,
+          `circuit ${t.store.circuit.state}, skips ${t.store.counters.circuitSkips}; writes ${figures(writes).text}`,
       );
       expect(bootMs).toBeLessThan(3_000);
-      expect(statusesOf(absent)).toEqual([200]);
+      expect(statusesOf([...absent, ...writes])).toEqual([200]);
+      expect(figures(writes).max).toBeLessThan(DEADLINE_MS + MARGIN_MS);
       expect(cacheHeadersOf(absent)).toEqual(['BYPASS']);
       expect(during.max).toBeLessThan(DEADLINE_MS + MARGIN_MS);
 
@@ -178,11 +202,12 @@ describe('Redis absent or frozen at boot (RELIABILITY §4 #1, #2)', () => {
       const launchStarted = performance.now();
       await redis.launch();
       const upAt = performance.now();
-      const recovery = await untilHit(t, upAt);
+      const recovery = await untilHit(t, launchStarted);
       console.log(
-        `#1 Redis started (launch took ${(upAt - launchStarted).toFixed(0)} ms): X-Cache HIT ` +
-          `${recovery.afterMs.toFixed(0)} ms after it answered PING (${recovery.requests} requests; the app's client ` +
-          `was ready after ${(readyAt - upAt).toFixed(0)} ms), circuit ${t.store.circuit.state}`,
+        `#1 Redis started: X-Cache HIT ${recovery.afterMs.toFixed(0)} ms after its launch began ` +
+          `(${(recovery.afterMs - (upAt - launchStarted)).toFixed(0)} ms after it answered PING; ` +
+          `${recovery.requests} requests); the app's client was ready ${(readyAt - upAt).toFixed(0)} ms after PING; ` +
+          `circuit ${t.store.circuit.state}`,
       );
       expect(recovery.hit).toBe(true);
       expect(recovery.afterMs).toBeLessThan(2_000);
@@ -202,15 +227,17 @@ describe('Redis absent or frozen at boot (RELIABILITY §4 #1, #2)', () => {
       t = await bootItems(faultOptions(redis.url, `${PREFIX}frozen:`));
       const bootMs = performance.now() - bootStarted;
 
+      const writes = [await write(t, 2, 'frozen1'), await write(t, 2, 'frozen2')];
       const frozen = await drive(t, 1_500);
       const during = figures(frozen);
       console.log(
         `#2 Redis frozen at boot: boot ${bootMs.toFixed(0)} ms; requests while frozen ${during.text}; ` +
           `statuses ${statusesOf(frozen).join(',')}; X-Cache ${cacheHeadersOf(frozen).join(',')}; ` +
-          `timeouts ${t.store.counters.timeouts}, circuit ${t.store.circuit.state}`,
+          `timeouts ${t.store.counters.timeouts}, circuit ${t.store.circuit.state}; writes ${figures(writes).text}`,
       );
       expect(bootMs).toBeLessThan(3_000);
-      expect(statusesOf(frozen)).toEqual([200]);
+      expect(statusesOf([...frozen, ...writes])).toEqual([200]);
+      expect(figures(writes).max).toBeLessThan(DEADLINE_MS + MARGIN_MS);
       expect(cacheHeadersOf(frozen)).toEqual(['BYPASS']);
       expect(during.max).toBeLessThan(DEADLINE_MS + MARGIN_MS);
 
@@ -321,6 +348,27 @@ describe('latency, blackhole and reset through a TCP proxy (RELIABILITY §4 #6)'
     await heal('blackhole');
   });
 
+  it('blackhole under writes: a write answers 200 within its deadlines, and no stale read follows recovery', async () => {
+    expect(t.store.circuit.state).toBe('closed');
+    expect((await get(t, '/items/1')).cache).toBe('HIT');
+    proxy.blackhole();
+    const writes: Sample[] = [];
+    for (let i = 0; i < 3; i++) writes.push(await write(t, 1, `bh${i}`));
+    const reads = await drive(t, 300);
+    console.log(
+      `#6 blackhole, writes: ${figures(writes).text} (bump and fallback share one deadline); ` +
+        `reads after them ${figures(reads).text}, X-Cache ${cacheHeadersOf(reads).join(',')}; circuit ${t.store.circuit.state}`,
+    );
+    expect(statusesOf([...writes, ...reads])).toEqual([200]);
+    expect(cacheHeadersOf(reads)).toEqual(['BYPASS']);
+    expect(figures(writes).max).toBeLessThan(DEADLINE_MS + MARGIN_MS);
+    await heal('blackhole under writes');
+    expect((await t.server.inject({ method: 'GET', url: '/items/1' })).json()).toEqual({
+      id: 1,
+      name: 'bh2',
+    });
+  });
+
   it('reset: requests stay 200 and fast', async () => {
     const resetsBefore = proxy.stats.resets;
     const { opening } = await faultPhase('reset', () => proxy.reset());
@@ -384,15 +432,19 @@ describe('flapping Redis (RELIABILITY §4 #5, bounded)', () => {
       })();
 
       // Fixed rate, 200 req/s: GETs of a cached key, of keys never cached, and a write now and then.
-      const results: { status: number; ms: number }[] = [];
+      const results: { kind: string; status: number; ms: number }[] = [];
       const pending: Promise<void>[] = [];
       const one = async (i: number) => {
         const started = performance.now();
-        const response =
-          i % 20 === 19
-            ? await app.server.inject({ method: 'PATCH', url: '/items/1', payload: { name: `flap${i}` } })
-            : await app.server.inject({ method: 'GET', url: mixedUrl(i) });
-        results.push({ status: response.statusCode, ms: performance.now() - started });
+        const write = i % 20 === 19;
+        const response = write
+          ? await app.server.inject({ method: 'PATCH', url: '/items/1', payload: { name: `flap${i}` } })
+          : await app.server.inject({ method: 'GET', url: mixedUrl(i) });
+        results.push({
+          kind: write ? 'PATCH' : 'GET',
+          status: response.statusCode,
+          ms: performance.now() - started,
+        });
       };
       const loadStarted = performance.now();
       let sent = 0;
@@ -412,12 +464,16 @@ describe('flapping Redis (RELIABILITY §4 #5, bounded)', () => {
         .split('\n')
         .filter((line) => line.startsWith('id=')).length;
       const non200 = results.filter((r) => r.status !== 200).length;
+      const over = (kind: string) => results.filter((r) => r.kind === kind && r.ms > DEADLINE_MS).length;
+      const maxOf = (kind: string) => Math.max(...results.filter((r) => r.kind === kind).map((r) => r.ms));
       const times = results.map((r) => r.ms).sort((a, b) => a - b);
       console.log(
         `#5 flapping: ${kills} kills in ${loadSeconds.toFixed(1)} s; ${results.length} requests ` +
           `(${(results.length / loadSeconds).toFixed(0)}/s), ${non200} non-200, p50 ` +
           `${times[Math.ceil(times.length / 2) - 1].toFixed(1)} ms, p99 ` +
-          `${times[Math.ceil(times.length * 0.99) - 1].toFixed(1)} ms, max ${times.at(-1)!.toFixed(1)} ms; ` +
+          `${times[Math.ceil(times.length * 0.99) - 1].toFixed(1)} ms, max ${times.at(-1)!.toFixed(1)} ms ` +
+          `(GET max ${maxOf('GET').toFixed(1)} ms, ${over('GET')} over ${DEADLINE_MS} ms; PATCH max ` +
+          `${maxOf('PATCH').toFixed(1)} ms, ${over('PATCH')} over ${DEADLINE_MS} ms); ` +
           `HIT ${recovery.afterMs.toFixed(0)} ms after the last relaunch; unhandled rejections ${rejections.length}; ` +
           `listeners ${JSON.stringify(listenersBefore)} -> ${JSON.stringify(listenersAfter)}; ` +
           `resources ${JSON.stringify(resourcesBefore)} -> ${JSON.stringify(resourcesAfter)}; ` +

@@ -45,23 +45,23 @@ export class CacheLookup {
 
   /**
    * Reads the cache for this request, once: the fast hit path and the interceptor share the result, so a miss
-   * found before Nest's pipeline is not read again.
+   * found before Nest's pipeline is not read again. Unless the caller has already let pending I/O run
+   * (`ioSettled`), the read waits for it first: see {@link afterPendingIo}.
    */
-  lookup(plan: CachedPlan, request: FastifyRequest): Promise<Lookup> {
+  lookup(plan: CachedPlan, request: FastifyRequest, ioSettled = false): Promise<Lookup> {
     let pending = this.lookups.get(request);
     if (!pending) {
-      pending = this.locate(plan, request).then(async (location) => ({
-        location,
-        lookup: await this.read(location),
-      }));
+      pending = (
+        ioSettled ? this.locate(plan, request) : afterPendingIo().then(() => this.locate(plan, request))
+      ).then(async (location) => ({ location, lookup: await this.read(location) }));
       this.lookups.set(request, pending);
     }
     return pending;
   }
 
   /**
-   * The L1 entry for this request, synchronously, if its location is already known: the hot path of a hit, which
-   * then costs no promise at all. Undefined means "ask {@link lookup}" (which may still find it).
+   * The L1 entry for this request, synchronously, if its location is already known. Call it only once pending
+   * I/O has run ({@link afterPendingIo}). Undefined means "ask {@link lookup}" (which may still find it).
    */
   localHit(plan: CachedPlan, request: FastifyRequest): StoredResponse | undefined {
     const location = this.locations.get(this.memoKey(plan, request));
@@ -125,6 +125,17 @@ export class CacheLookup {
     this.locations.set(memoKey, location);
     return location;
   }
+}
+
+/**
+ * Resolves after the I/O callbacks already due in this turn of the event loop (`setImmediate` runs in the check
+ * phase, after the poll phase). A write on another instance publishes its invalidation before it answers, so the
+ * message is in this process's subscriber socket before any request issued after that answer arrives; but when
+ * both are ready in the same poll, the request may be handled first, and L1, a shared read or a flight would then
+ * be trusted one message too early. Deciding after this point closes that window, for one macrotask hop.
+ */
+export function afterPendingIo(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
 }
 
 /** Browsers revalidate every time (with the ETag); per-viewer responses are private and vary by credentials. */

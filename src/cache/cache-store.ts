@@ -171,6 +171,8 @@ export class CacheStore implements OnModuleDestroy {
         serialize: ({ value }) => value as string,
         deserialize: (raw) => ({ value: raw as never }),
       });
+      // A reconnected client is worth a probe now rather than after the rest of the cool-down.
+      client.on('ready', () => this.circuit.probeNow());
       this.generations = new RedisGenerationCounters(client, (keys) => [
         bus.channel,
         bus.generationsMessage(keys),
@@ -339,6 +341,8 @@ export class CacheStore implements OnModuleDestroy {
 
   /** Always attempted, whatever the circuit says (a write must not be skipped), and reported to it. */
   private async bumpOrRemove(generationKeys: string[]): Promise<void> {
+    // One budget for the bump and its fallback: a write waits at most the deadline for Redis, as a read does.
+    const deadline = performance.now() + this.deadlineMs;
     try {
       await withDeadline(this.generations.bump(generationKeys, this.generationTtlMs), this.deadlineMs);
       this.circuit.success();
@@ -347,8 +351,10 @@ export class CacheStore implements OnModuleDestroy {
       this.circuit.failure();
       this.fail('invalidation', error);
     }
+    const remainingMs = deadline - performance.now();
     try {
-      await withDeadline(this.generations.remove(generationKeys), this.deadlineMs);
+      if (remainingMs < 1) throw new DeadlineExceeded(this.deadlineMs);
+      await withDeadline(this.generations.remove(generationKeys), remainingMs);
       this.circuit.success();
       return;
     } catch (error) {

@@ -52,3 +52,19 @@ describe('CircuitBreaker', () => {
     expect(circuit.timeOpenMs).toBe(2_200);
   });
 });
+
+describe('CircuitBreaker.probeNow', () => {
+  it('lets the next call probe before the cool-down ends (the connection came back)', () => {
+    const clock = { now: 0 };
+    const circuit = new CircuitBreaker({ failureThreshold: 1, coolDownMs: 1_000, now: () => clock.now });
+    circuit.probeNow();
+    expect(circuit.state).toBe('closed');
+    circuit.failure();
+    clock.now = 10;
+    expect(circuit.allow()).toBe(false);
+    circuit.probeNow();
+    expect(circuit.allow()).toBe(true);
+    expect(circuit.state).toBe('half-open');
+    expect(circuit.allow()).toBe(false);
+  });
+});

@@ -49,6 +49,11 @@ export class CircuitBreaker {
     return false;
   }
 
+  /** Lets the next call probe at once (the connection just came back), instead of waiting out the cool-down. */
+  probeNow(): void {
+    if (this.current === 'open') this.openedAt = this.now() - this.coolDownMs;
+  }
+
   success(): void {
     this.consecutiveFailures = 0;
     if (this.current !== 'closed') {

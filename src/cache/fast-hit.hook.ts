@@ -19,21 +19,24 @@ export function registerFastHits(
     if (!plan) return done();
     const declaresQuery = plan.slots.some((slot) => slot.type === 'query');
     if (!declaresQuery && Object.keys((request.query as object | undefined) ?? {}).length > 0) return done();
-    // A hot key answers without a single promise: its location is memoised and its bytes are in L1.
-    const local = lookups.localHit(plan, request);
-    if (local) {
-      prepareStoredResponse(reply, plan, local);
-      void reply.send(local.body); // replying from a callback-style hook: done() must not be called
-      return;
-    }
-    lookups.lookup(plan, request).then(
-      (found) => {
-        if (found.lookup.kind !== 'hit') return done();
-        prepareStoredResponse(reply, plan, found.lookup.entry);
-        void reply.send(found.lookup.entry.body);
-      },
-      // Invalid input: Nest's pipeline answers it, with the same 400 as a cold request.
-      () => done(),
-    );
+    // Decide after the I/O already due (an invalidation message may be waiting behind this request): see
+    // afterPendingIo. A hot key then answers with no promise: its location is memoised and its bytes are in L1.
+    setImmediate(() => {
+      const local = lookups.localHit(plan, request);
+      if (local) {
+        prepareStoredResponse(reply, plan, local);
+        void reply.send(local.body); // replying from a callback-style hook: done() must not be called
+        return;
+      }
+      lookups.lookup(plan, request, true).then(
+        (found) => {
+          if (found.lookup.kind !== 'hit') return done();
+          prepareStoredResponse(reply, plan, found.lookup.entry);
+          void reply.send(found.lookup.entry.body);
+        },
+        // Invalid input: Nest's pipeline answers it, with the same 400 as a cold request.
+        () => done(),
+      );
+    });
   });
 }

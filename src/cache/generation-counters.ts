@@ -37,13 +37,22 @@ export class RedisGenerationCounters implements GenerationCounters {
     private readonly announce: Announcement,
   ) {}
 
+  /**
+   * node-redis honours `disableOfflineQueue` for single commands only: a MULTI or a pipeline sent while the
+   * connection is down waits for the reconnect. Fail those at once instead, as a single command would.
+   */
+  private connected(): RedisClient {
+    if (!this.client.isReady) throw new Error('Redis connection is not ready');
+    return this.client;
+  }
+
   async read(keys: string[]) {
     return keys.length === 0 ? [] : this.client.mGet(keys);
   }
 
   async ensure(keys: string[], ttlMs: number) {
     if (keys.length === 0) return [];
-    const multi = this.client.multi();
+    const multi = this.connected().multi();
     for (const key of keys) multi.set(key, generationSeed(), { NX: true, PX: ttlMs });
     multi.mGet(keys);
     const replies = await multi.exec();
@@ -55,7 +64,7 @@ export class RedisGenerationCounters implements GenerationCounters {
 
   async bump(keys: string[], ttlMs: number) {
     if (keys.length === 0) return;
-    const multi = this.client.multi();
+    const multi = this.connected().multi();
     for (const key of keys) {
       multi.set(key, generationSeed(), { NX: true, PX: ttlMs });
       multi.incr(key);
@@ -63,21 +72,33 @@ export class RedisGenerationCounters implements GenerationCounters {
     }
     multi.publish(...this.announce(keys));
     await multi.exec();
+    await this.untilAnnounced();
+  }
+
+  /**
+   * Redis writes pending replies newest first, so the writer can get the EXEC reply (and answer its client, who
+   * may then ask another instance) before the message is written to the other instances' subscriber sockets. A
+   * second round trip returns only after Redis has flushed that earlier batch: from then on every subscriber has the
+   * message in its socket. One extra round trip per write; reads are unaffected.
+   */
+  private async untilAnnounced(): Promise<void> {
+    await this.client.ping();
   }
 
   async remove(keys: string[]) {
     // A pipeline, not MULTI: out of memory, Redis refuses to queue any command inside a transaction.
     if (keys.length > 0)
-      await this.client
+      await this.connected()
         .multi()
         .unlink(keys)
         .publish(...this.announce(keys))
         .execAsPipeline();
+    await this.untilAnnounced();
   }
 
   async touch(keys: string[], ttlMs: number) {
     if (keys.length === 0) return;
-    const multi = this.client.multi();
+    const multi = this.connected().multi();
     for (const key of keys) multi.pExpire(key, ttlMs);
     await multi.execAsPipeline();
   }

@@ -10,7 +10,17 @@ export interface TestRedisOptions {
   tls?: TlsFiles;
   /** The default user's password (`requirepass`, or set in an ACL), which the harness's own connections use. */
   adminPassword?: string;
+  /**
+   * Gives the app an ACL user of its own, limited as in production (ARCHITECTURE.md §7): keys and channels under
+   * `prefix` only, every command but the dangerous ones. {@link TestRedisServer.url} then carries that user; the
+   * harness keeps the default user (with a password) for CONFIG, DEBUG, CLIENT and INFO.
+   */
+  appUser?: { prefix: string };
 }
+
+const HARNESS_PASSWORD = 'harness-admin-password';
+const APP_USER = 'app';
+const APP_PASSWORD = 'app-user-password';
 
 /**
  * A redis-server of the test's own on a free loopback port, so that the test can kill, freeze and restart it
@@ -27,19 +37,48 @@ export class TestRedisServer {
   ) {}
 
   static async start(extraArgs: string[] = [], options: TestRedisOptions = {}): Promise<TestRedisServer> {
+    if (options.appUser) {
+      const { prefix } = options.appUser;
+      extraArgs = [
+        ...extraArgs,
+        ...['--user', 'default', 'on', `>${HARNESS_PASSWORD}`, '~*', '&*', '+@all'],
+        ...[
+          '--user',
+          APP_USER,
+          'on',
+          `>${APP_PASSWORD}`,
+          `~${prefix}*`,
+          `&${prefix}*`,
+          '+@all',
+          '-@dangerous',
+        ],
+      ];
+      options = { ...options, adminPassword: HARNESS_PASSWORD };
+    }
     const server = new TestRedisServer(await freePort(), extraArgs, options);
     await server.launch();
     return server;
   }
 
+  /** What the app connects with: as the limited ACL user when there is one. */
   get url(): string {
+    const credentials = this.options.appUser ? `${APP_USER}:${APP_PASSWORD}@` : '';
+    return `${this.options.tls ? 'rediss' : 'redis'}://${credentials}127.0.0.1:${this.port}`;
+  }
+
+  private get harnessUrl(): string {
     return `${this.options.tls ? 'rediss' : 'redis'}://127.0.0.1:${this.port}`;
+  }
+
+  /** Redis's log of commands and keys it refused to ACL users since the start (empty when all were allowed). */
+  async aclDenials(): Promise<unknown[]> {
+    return (await (await this.client()).sendCommand(['ACL', 'LOG'])) as unknown[];
   }
 
   /** How the harness connects: TLS trusting the test CA, and the admin password when one is set. */
   private clientOptions(socket: { reconnectStrategy: false; connectTimeout?: number }): RedisClientOptions {
     const tls = this.options.tls ? { tls: true as const, ca: readFileSync(this.options.tls.caFile) } : {};
-    return { url: this.url, password: this.options.adminPassword, socket: { ...socket, ...tls } };
+    return { url: this.harnessUrl, password: this.options.adminPassword, socket: { ...socket, ...tls } };
   }
 
   /** A connection of the harness's own (not the app's), for INFO, PTTL, DEBUG and friends. */
