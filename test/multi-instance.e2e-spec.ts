@@ -182,9 +182,10 @@ describe('two app instances on one Redis and one PostgreSQL', () => {
   }
 
   it('never serves B the old data after a write on A has answered (200 rounds under background load)', async () => {
-    const { stale, windows, backgroundRequests } = await writeOnAReadOnB(Number(process.env.ROUNDS ?? 200));
+    const rounds = Number(process.env.ROUNDS ?? 200);
+    const { stale, windows, backgroundRequests } = await writeOnAReadOnB(rounds);
     console.log(
-      `A writes, B reads right after: ${stale} stale of 200; stale window p99 ${percentile(windows, 99).toFixed(1)} ms, ` +
+      `A writes, B reads right after: ${stale} stale of ${rounds}; stale window p99 ${percentile(windows, 99).toFixed(1)} ms, ` +
         `max ${Math.max(...windows).toFixed(1)} ms; ${backgroundRequests} background requests`,
     );
     expect(stale).toBe(0);
