@@ -174,7 +174,7 @@ afterEach(() => {
 
 describe('Redis absent or frozen at boot (RELIABILITY §4 #1, #2)', () => {
   it('#1 absent: boots without waiting, answers 200 BYPASS, and L2 hits resume within 2 s of Redis starting', async () => {
-    const redis = await TestRedisServer.start();
+    const redis = await TestRedisServer.start([], { appUser: { prefix: PREFIX } });
     await redis.kill(); // its port is now known and nothing listens on it
     let t: App | undefined;
     try {
@@ -219,7 +219,7 @@ describe('Redis absent or frozen at boot (RELIABILITY §4 #1, #2)', () => {
   });
 
   it('#2 frozen: boots without waiting, no request waits past the deadline, hits resume after SIGCONT', async () => {
-    const redis = await TestRedisServer.start();
+    const redis = await TestRedisServer.start([], { appUser: { prefix: PREFIX } });
     redis.freeze();
     let t: App | undefined;
     try {
@@ -264,9 +264,12 @@ describe('latency, blackhole and reset through a TCP proxy (RELIABILITY §4 #6)'
   let t: App;
 
   beforeAll(async () => {
-    redis = await TestRedisServer.start();
+    redis = await TestRedisServer.start([], { appUser: { prefix: PREFIX } });
     proxy = await FaultProxy.start(redis.port);
-    t = await bootItems(faultOptions(proxy.url, `${PREFIX}proxy:`));
+    // As the app's ACL user, through the proxy.
+    t = await bootItems(
+      faultOptions(redis.url.replace(`:${redis.port}`, `:${proxy.port}`), `${PREFIX}proxy:`),
+    );
     await untilReady(t.client);
     expect((await get(t, '/items/1')).cache).toBe('MISS');
     expect((await get(t, '/items/1')).cache).toBe('HIT');
@@ -389,7 +392,7 @@ describe('flapping Redis (RELIABILITY §4 #5, bounded)', () => {
     await sleep(20);
     rejections = [];
 
-    const redis = await TestRedisServer.start();
+    const redis = await TestRedisServer.start([], { appUser: { prefix: PREFIX } });
     let t: App | undefined;
     try {
       t = await bootItems(faultOptions(redis.url, `${PREFIX}flap:`));
