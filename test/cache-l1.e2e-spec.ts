@@ -229,9 +229,13 @@ describe('L1 tier and invalidation bus on a real redis-server', () => {
     expect(a.fixture.reads - afterErrors).toBe(1);
   });
 
-  it('keeps L1 within its bounds over 20,000 distinct keys requested over HTTP', async () => {
+  it('keeps L1 and Redis within their bounds over 20,000 distinct keys requested over HTTP', async () => {
+    // A Redis of its own, configured as in production (maxmemory, allkeys-lru), small enough to fill.
+    const bounded = await TestRedisServer.start(['--maxmemory', '4mb', '--maxmemory-policy', 'allkeys-lru'], {
+      appUser: { prefix: PREFIX },
+    });
     const t = await startItemsFixture(
-      itemsCacheOptions(redis, `${PREFIX}bound:`, { l1: { maxEntries: 5_000, maxBytes: 1024 * 1024 } }),
+      itemsCacheOptions(bounded, `${PREFIX}bound:`, { l1: { maxEntries: 5_000, maxBytes: 1024 * 1024 } }),
     );
     try {
       const l1 = t.app.get(L1Tier);
@@ -244,12 +248,19 @@ describe('L1 tier and invalidation bus on a real redis-server', () => {
         expect(l1.entries).toBeLessThanOrEqual(5_000);
         expect(l1.bytes).toBeLessThanOrEqual(1024 * 1024);
       }
+      const memory = await (await bounded.client()).info('memory');
+      const used = Number(/used_memory:(\d+)/.exec(memory)?.[1]);
+      const evicted = Number(/evicted_keys:(\d+)/.exec(await (await bounded.client()).info('stats'))?.[1]);
       console.log(
-        `L1 after 20,000 distinct keys over HTTP: ${l1.entries} entries, ${l1.bytes} bytes (max 1 MiB)`,
+        `20,000 distinct keys over HTTP: L1 ${l1.entries} entries, ${l1.bytes} bytes (max 1 MiB); ` +
+          `Redis used_memory ${(used / 2 ** 20).toFixed(1)} MiB (maxmemory 4 MiB), ${evicted} keys evicted`,
       );
       expect(l1.entries).toBeGreaterThan(100);
+      expect(used).toBeLessThan(5 * 2 ** 20);
+      expect(evicted).toBeGreaterThan(0);
     } finally {
       await t.app.close();
+      await bounded.stop();
     }
   });
 });
