@@ -1,6 +1,7 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { APP_FILTER, APP_GUARD, APP_PIPE } from '@nestjs/core';
 import { AuthModule } from './auth/auth.module.js';
+import { AdminModule } from './admin/admin.module.js';
 import { RedisCacheModule } from './cache/index.js';
 import { AllExceptionsFilter } from './common/http/all-exceptions.filter.js';
 import { StrictValidationPipe } from './common/validation/strict-validation.pipe.js';
@@ -67,6 +68,7 @@ export class AppModule {
         JobsModule,
         PostsModule,
         HealthModule,
+        AdminModule,
       ],
       providers: [
         { provide: APP_PIPE, useFactory: createValidationPipe },

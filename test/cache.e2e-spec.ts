@@ -8,6 +8,7 @@ import { commandCounts, TestRedisServer } from './support/redis-server.js';
 import { startTestApp, type TestApp } from './support/test-app.js';
 
 const PREFIX = `e2e${process.pid}:`;
+const ADMIN_TOKEN = 'admin-token-for-the-cache-e2e-suite';
 
 /** The API with its cache on a redis-server of this suite's own and PostgreSQL. */
 describe('cached API on Redis and PostgreSQL', () => {
@@ -38,6 +39,7 @@ describe('cached API on Redis and PostgreSQL', () => {
       REDIS_URL: redis.url,
       CACHE_PREFIX: PREFIX,
       CACHE_OP_TIMEOUT_MS: '150',
+      ADMIN_TOKEN,
     });
     const client = t.app.get<RedisClient>(REDIS_CACHE_CLIENT);
     for (let i = 0; i < 200 && !client.isReady; i++) await new Promise((resolve) => setTimeout(resolve, 10));
@@ -201,6 +203,63 @@ describe('cached API on Redis and PostgreSQL', () => {
     expect(feed.body.items[0].id).toBe(post.body.id);
     expect((await api.get(`/api/posts/user/${bob.id}`)).body.items[0].id).toBe(post.body.id);
     await api.delete(`/api/users/${bob.id}/follow`, ada.token);
+  });
+
+  it('guards /cache/stats and /cache/clear with ADMIN_TOKEN (RELIABILITY.md §4 #19)', async () => {
+    const server = t.app.getHttpAdapter().getInstance();
+    for (const authorization of [
+      undefined,
+      '',
+      `Bearer ${ADMIN_TOKEN.slice(0, -1)}x`, // same length
+      `Bearer ${ADMIN_TOKEN}x`,
+      'Bearer ',
+      `Basic ${ADMIN_TOKEN}`,
+      ADMIN_TOKEN,
+    ]) {
+      const headers = authorization === undefined ? {} : { authorization };
+      expect((await server.inject({ method: 'GET', url: '/cache/stats', headers })).statusCode).toBe(401);
+      expect((await server.inject({ method: 'POST', url: '/cache/clear', headers })).statusCode).toBe(401);
+    }
+    const stats = await server.inject({
+      method: 'GET',
+      url: '/cache/stats',
+      headers: { authorization: `bearer ${ADMIN_TOKEN}` },
+    });
+    expect(stats.statusCode).toBe(200);
+    expect(stats.json()).toMatchObject({
+      backend: 'redis',
+      circuit: { state: 'closed' },
+      totals: { hits: expect.any(Number) },
+    });
+    // Numbers only: no key, prefix or cached value.
+    for (const secret of [PREFIX, 'jobs', 'users', 'posts', 'Berlin'])
+      expect(stats.body).not.toContain(secret);
+  });
+
+  it('misses once on every cached route after POST /cache/clear, then hits again', async () => {
+    const job = (await api.get('/api/jobs?limit=1')).body.items[0];
+    const paths: [string, string?][] = [
+      ['/api/jobs?limit=9'],
+      ['/api/jobs/stats/overview'],
+      [`/api/jobs/${job.id}`],
+      ['/api/users/list?limit=9', ada.token],
+      [`/api/users/${bob.id}`, ada.token],
+      ['/api/posts?limit=9'],
+      [`/api/posts/user/${bob.id}`],
+    ];
+    for (const [path, token] of paths) {
+      await api.get(path, token);
+      await untilStored();
+      expect((await api.get(path, token)).headers['x-cache']).toBe('HIT');
+    }
+    const server = t.app.getHttpAdapter().getInstance();
+    const cleared = await server.inject({
+      method: 'POST',
+      url: '/cache/clear',
+      headers: { authorization: `Bearer ${ADMIN_TOKEN}` },
+    });
+    expect(cleared.statusCode).toBe(204);
+    for (const [path, token] of paths) await missThenHit(path, token);
   });
 
   it('keeps answering every endpoint correctly within the deadline while Redis is dead (L1 or the database); then resumes', async () => {

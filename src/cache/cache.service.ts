@@ -3,6 +3,7 @@ import { parseKeyPattern } from './cache-key.util.js';
 import { CacheRegistry } from './cache-registry.js';
 import { CacheStore } from './cache-store.js';
 import { KeySpace } from './key-space.js';
+import { L1Tier } from './l1-tier.js';
 
 /** Invalidation and statistics for code outside the decorators (jobs, admin endpoints, tests). */
 @Injectable()
@@ -11,6 +12,7 @@ export class CacheService {
     private readonly registry: CacheRegistry,
     private readonly store: CacheStore,
     private readonly keys: KeySpace,
+    private readonly l1: L1Tier,
   ) {}
 
   get backend(): 'redis' | 'memory' {
@@ -19,6 +21,17 @@ export class CacheService {
 
   get counters() {
     return { ...this.store.counters };
+  }
+
+  /** Totals, circuit state and L1 occupancy: numbers only, never key names or values. */
+  stats() {
+    const { state, timeOpenMs } = this.store.circuit;
+    return {
+      backend: this.store.backend,
+      circuit: { state, timeOpenMs: Math.round(timeOpenMs) },
+      totals: this.counters,
+      l1: { entries: this.l1.entries, bytes: this.l1.bytes },
+    };
   }
 
   /**

@@ -1,0 +1,25 @@
+import { Controller, Get, HttpCode, Post, UseGuards } from '@nestjs/common';
+import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
+import { CacheService } from '../cache/index.js';
+import { AdminTokenGuard } from './admin-token.guard.js';
+
+/** Operators' view of the cache (ARCHITECTURE.md §7): counters and circuit state, never key names or values. */
+@ApiTags('admin')
+@ApiBearerAuth()
+@UseGuards(AdminTokenGuard)
+@Controller('cache')
+export class CacheAdminController {
+  constructor(private readonly cache: CacheService) {}
+
+  @Get('stats')
+  stats() {
+    return this.cache.stats();
+  }
+
+  /** Makes every entry under CACHE_PREFIX unreachable (one generation bump) and every instance's L1 with it. */
+  @Post('clear')
+  @HttpCode(204)
+  async clear(): Promise<void> {
+    await this.cache.clear();
+  }
+}
