@@ -283,6 +283,9 @@ describe('cached API on Redis and PostgreSQL', () => {
       expect(['HIT', 'BYPASS']).toContain(response.headers['x-cache']);
       expect(performance.now() - started).toBeLessThan(1_000);
     }
+    const ready = await api.get('/health/ready');
+    expect(ready.status).toBe(200);
+    expect(ready.body.details.cache).toMatchObject({ status: 'up', backend: 'memory', redis: 'down' });
     // Never cached before, so it can only come from the database.
     expect((await api.get('/api/jobs?limit=3&location=Nowhere')).headers['x-cache']).toBe('BYPASS');
     const created = await api.post('/api/posts', { content: 'written while Redis is dead' }, ada.token);
@@ -310,5 +313,11 @@ describe('cached API on Redis and PostgreSQL', () => {
       stored.push(...batch);
     expect(stored).toHaveLength(1);
     expect((await api.get('/api/jobs?limit=2&location=Nowhere')).headers['x-cache']).toBe('HIT');
+    expect((await api.get('/health/ready')).body.details.cache).toEqual({
+      status: 'up',
+      backend: 'redis',
+      redis: 'up',
+      circuit: 'closed',
+    });
   });
 });

@@ -263,6 +263,12 @@ export class CacheStore implements OnModuleDestroy {
     return { kind: 'miss', generations: current, ...start };
   }
 
+  /** `up` while the client is connected, `down` while it is not, `disabled` without Redis. */
+  get redisStatus(): 'up' | 'down' | 'disabled' {
+    if (!this.client) return 'disabled';
+    return this.client.isReady ? 'up' : 'down';
+  }
+
   /** The entry from L1 if it can be served without asking Redis (see {@link L1Tier.get}). */
   readLocal(location: EntryLocation, now = performance.now()): StoredResponse | undefined {
     const entry = this.l1.get(location, now);

@@ -23,6 +23,17 @@ export class CacheService {
     return { ...this.store.counters };
   }
 
+  /**
+   * Where reads are served from right now: `redis` while Redis is connected and the circuit closed, `memory`
+   * (L1, or the memory store when Redis is not configured) otherwise.
+   */
+  status() {
+    const redis = this.store.redisStatus;
+    const circuit = this.store.circuit.state;
+    const backend = redis === 'up' && circuit === 'closed' ? 'redis' : 'memory';
+    return { backend, redis, circuit } as const;
+  }
+
   /** Totals, circuit state and L1 occupancy: numbers only, never key names or values. */
   stats() {
     const { state, timeOpenMs } = this.store.circuit;

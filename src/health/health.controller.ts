@@ -1,6 +1,7 @@
 import { Controller, Get } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
 import { HealthCheck, HealthCheckService } from '@nestjs/terminus';
+import { CacheHealthIndicator } from './cache.health.js';
 import { DatabaseHealthIndicator } from './database.health.js';
 
 @ApiTags('health')
@@ -9,6 +10,7 @@ export class HealthController {
   constructor(
     private readonly health: HealthCheckService,
     private readonly database: DatabaseHealthIndicator,
+    private readonly cache: CacheHealthIndicator,
   ) {}
 
   /** Liveness: the process serves HTTP. Touches nothing else. */
@@ -18,10 +20,10 @@ export class HealthController {
     return this.health.check([]);
   }
 
-  /** Readiness: 503 while the database does not answer. */
+  /** Readiness: 503 while the database does not answer. A Redis outage is reported, never unready. */
   @Get('ready')
   @HealthCheck()
   ready() {
-    return this.health.check([() => this.database.check('database')]);
+    return this.health.check([() => this.database.check('database'), () => this.cache.check('cache')]);
   }
 }
