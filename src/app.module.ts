@@ -2,6 +2,7 @@ import { DynamicModule, Module } from '@nestjs/common';
 import { APP_FILTER, APP_GUARD, APP_PIPE } from '@nestjs/core';
 import { AuthModule } from './auth/auth.module.js';
 import { AdminModule } from './admin/admin.module.js';
+import { MetricsModule } from './metrics/metrics.module.js';
 import { RedisCacheModule } from './cache/index.js';
 import { AllExceptionsFilter } from './common/http/all-exceptions.filter.js';
 import { StrictValidationPipe } from './common/validation/strict-validation.pipe.js';
@@ -69,6 +70,7 @@ export class AppModule {
         PostsModule,
         HealthModule,
         AdminModule,
+        MetricsModule,
       ],
       providers: [
         { provide: APP_PIPE, useFactory: createValidationPipe },

@@ -79,7 +79,7 @@ export class CacheLookup {
     const shared = this.remoteReads.get(location.entryKey);
     if (shared && this.ledger.isCurrent(location.generationKeys, shared.snapshot)) {
       return shared.result.then((result) => {
-        this.store.countSharedRead(result);
+        this.store.countSharedRead(location, result);
         return result;
       });
     }
@@ -116,6 +116,7 @@ export class CacheLookup {
     const sources = { ...validated, viewerId, tenant };
     const segments = renderSegments(plan.pattern, (name) => resolvePlaceholder(name, sources));
     const location = {
+      label: statsLabel(plan),
       entryKey: this.keys.entry(tenant, joinKey(segments)),
       generationKeys: [
         this.keys.rootGeneration,
@@ -125,6 +126,16 @@ export class CacheLookup {
     this.locations.set(memoKey, location);
     return location;
   }
+}
+
+/** The literal segments of a route's pattern before its first placeholder: `jobs:list`, `jobs:stats:overview`. */
+export function statsLabel(plan: CachedPlan): string {
+  const literals: string[] = [];
+  for (const segment of plan.pattern.segments) {
+    if (segment.kind !== 'literal') break;
+    literals.push(segment.value);
+  }
+  return literals.join(':') || plan.handlerName;
 }
 
 /**

@@ -31,6 +31,8 @@ import type { RedisClient } from './redis-client.factory.js';
 export interface EntryLocation {
   entryKey: string;
   generationKeys: string[];
+  /** The route's key prefix for statistics (`jobs:list`): bounded by the number of @Cached routes, never a key. */
+  label: string;
 }
 
 /** When a lookup started: what a fill after it is checked against (the invalidation ledger, L1's clock). */
@@ -53,6 +55,21 @@ export type ReadResult =
   | ({ kind: 'miss'; generations: string[] } & LookupStart)
   /** Redis cannot be trusted or reached for this key right now: serve without reading or filling it. */
   | ({ kind: 'bypass'; reason: BypassReason } & LookupStart);
+
+/** The counters kept per route prefix as well as in total. */
+export const PER_PREFIX_COUNTERS = [
+  'hits',
+  'l1Hits',
+  'l2Hits',
+  'misses',
+  'bypasses',
+  'staleEntriesRefused',
+  'singleFlightJoins',
+] as const;
+export type PrefixCounters = Record<(typeof PER_PREFIX_COUNTERS)[number], number>;
+
+/** How one Redis call on a request's path ended, for a latency histogram. */
+export type L2Outcome = 'ok' | 'error' | 'timeout' | 'skipped';
 
 export interface CacheCounters {
   /** All hits: `l1Hits + l2Hits`. */
@@ -109,6 +126,10 @@ class LruStore {
   keys(): string[] {
     return [...this.lru.keys()];
   }
+
+  get size(): number {
+    return this.lru.size;
+  }
 }
 
 /** Generation counters outlive any entry: at least a day, refreshed on every fill and bump. */
@@ -139,6 +160,10 @@ export class CacheStore implements OnModuleDestroy {
   readonly backend: 'redis' | 'memory';
   /** Opens after repeated Redis failures or deadline misses; reads and fills then skip Redis until a probe passes. */
   readonly circuit = new CircuitBreaker();
+  /** Per route prefix (`jobs:list`), the request-level counters; created on first use. */
+  readonly prefixCounters = new Map<string, PrefixCounters>();
+  /** Told the duration of every Redis call made on a request's path or for an invalidation (metrics hook). */
+  onL2Call: ((durationMs: number, outcome: L2Outcome) => void) | undefined;
   private readonly logger = new Logger('RedisCache');
   private readonly failures = new FailureLog(this.logger);
   private readonly entries: Cache;
@@ -205,7 +230,7 @@ export class CacheStore implements OnModuleDestroy {
   async readRemote(location: EntryLocation): Promise<ReadResult> {
     const start: LookupStart = { snapshot: this.bus.ledger.snapshot(), verifiedAt: performance.now() };
     if (location.generationKeys.some((key) => this.pendingBumps.has(key))) {
-      return this.bypass(start, 'invalidation-pending');
+      return this.bypass(location, start, 'invalidation-pending');
     }
     let entry: CacheEntry | undefined;
     let generations: (string | null)[];
@@ -228,7 +253,7 @@ export class CacheStore implements OnModuleDestroy {
         entry = decodeEntry(raw);
       }
     } catch (error) {
-      return this.bypass(start, this.reasonOf(error, 'unavailable'), error);
+      return this.bypass(location, start, this.reasonOf(error, 'unavailable'), error);
     }
     let current: string[];
     if (generations.some((value) => value === null)) {
@@ -239,15 +264,14 @@ export class CacheStore implements OnModuleDestroy {
           this.generations.ensure(location.generationKeys, this.generationTtlMs),
         );
       } catch (error) {
-        return this.bypass(start, this.reasonOf(error, 'generation-missing'), error);
+        return this.bypass(location, start, this.reasonOf(error, 'generation-missing'), error);
       }
-      this.counters.misses++;
+      this.count(location.label, 'misses');
       return { kind: 'miss', generations: current, ...start };
     }
     current = generations as string[];
     if (entry && this.isFresh(entry.generations, current)) {
-      this.counters.hits++;
-      this.counters.l2Hits++;
+      this.count(location.label, 'hits', 'l2Hits');
       if (this.l1.enabled) {
         const { etag, contentType, body } = entry;
         this.l1.set(
@@ -258,9 +282,26 @@ export class CacheStore implements OnModuleDestroy {
       }
       return { kind: 'hit', tier: 'l2', entry };
     }
-    if (entry) this.counters.staleEntriesRefused++;
-    this.counters.misses++;
+    if (entry) this.count(location.label, 'staleEntriesRefused');
+    this.count(location.label, 'misses');
     return { kind: 'miss', generations: current, ...start };
+  }
+
+  /** Entries held in this process: L1's, or the memory store's when Redis is not configured. */
+  get localEntries(): number {
+    return this.client ? this.l1.entries : (this.keyv.store as LruStore).size;
+  }
+
+  /** Round-trip time of a PING under `deadlineMs`, or null when Redis is absent, disconnected or too slow. */
+  async ping(deadlineMs: number): Promise<number | null> {
+    if (!this.client?.isReady) return null;
+    const started = performance.now();
+    try {
+      await withDeadline(this.client.ping(), deadlineMs);
+      return Math.round((performance.now() - started) * 100) / 100;
+    } catch {
+      return null;
+    }
   }
 
   /** `up` while the client is connected, `down` while it is not, `disabled` without Redis. */
@@ -272,20 +313,27 @@ export class CacheStore implements OnModuleDestroy {
   /** The entry from L1 if it can be served without asking Redis (see {@link L1Tier.get}). */
   readLocal(location: EntryLocation, now = performance.now()): StoredResponse | undefined {
     const entry = this.l1.get(location, now);
-    if (entry) {
-      this.counters.hits++;
-      this.counters.l1Hits++;
-    }
+    if (entry) this.count(location.label, 'hits', 'l1Hits');
     return entry;
   }
 
   /** Counts a request that shared another request's Redis read, as if it had read itself. */
-  countSharedRead(result: ReadResult): void {
-    if (result.kind === 'hit') {
-      this.counters.hits++;
-      this.counters.l2Hits++;
-    } else if (result.kind === 'miss') this.counters.misses++;
-    else this.counters.bypasses++;
+  countSharedRead(location: EntryLocation, result: ReadResult): void {
+    if (result.kind === 'hit') this.count(location.label, 'hits', 'l2Hits');
+    else this.count(location.label, result.kind === 'miss' ? 'misses' : 'bypasses');
+  }
+
+  /** Counts a request-level event in total and for its route prefix; a Map lookup and two increments. */
+  count(label: string, ...fields: (typeof PER_PREFIX_COUNTERS)[number][]): void {
+    let perPrefix = this.prefixCounters.get(label);
+    if (!perPrefix) {
+      perPrefix = Object.fromEntries(PER_PREFIX_COUNTERS.map((field) => [field, 0])) as PrefixCounters;
+      this.prefixCounters.set(label, perPrefix);
+    }
+    for (const field of fields) {
+      this.counters[field]++;
+      perPrefix[field]++;
+    }
   }
 
   /**
@@ -417,8 +465,13 @@ export class CacheStore implements OnModuleDestroy {
     return error instanceof DeadlineExceeded ? 'timeout' : otherwise;
   }
 
-  private bypass(start: LookupStart, reason: BypassReason, error?: unknown): ReadResult {
-    this.counters.bypasses++;
+  private bypass(
+    location: EntryLocation,
+    start: LookupStart,
+    reason: BypassReason,
+    error?: unknown,
+  ): ReadResult {
+    this.count(location.label, 'bypasses');
     if (reason === 'circuit-open') {
       this.counters.circuitSkips++;
     } else if (reason === 'timeout') {
@@ -441,13 +494,19 @@ export class CacheStore implements OnModuleDestroy {
    * outcome to the circuit. Takes a function, so that a skipped read never even builds its command.
    */
   private async withDeadline<T>(operation: () => Promise<T>): Promise<T> {
-    if (!this.circuit.allow()) throw new CircuitOpen();
+    if (!this.circuit.allow()) {
+      this.onL2Call?.(0, 'skipped');
+      throw new CircuitOpen();
+    }
+    const started = performance.now();
     try {
       const result = await withDeadline(operation(), this.deadlineMs);
       this.circuit.success();
+      this.onL2Call?.(performance.now() - started, 'ok');
       return result;
     } catch (error) {
       this.circuit.failure();
+      this.onL2Call?.(performance.now() - started, error instanceof DeadlineExceeded ? 'timeout' : 'error');
       throw error;
     }
   }

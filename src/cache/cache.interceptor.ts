@@ -51,7 +51,7 @@ export class CacheInterceptor implements NestInterceptor {
     }
     const flight = this.lookups.flights.join(location.entryKey);
     if (flight) {
-      this.store.counters.singleFlightJoins++;
+      this.store.count(location.label, 'singleFlightJoins');
       return defer(() => flight).pipe(
         mergeMap((outcome) => {
           if (!outcome) return this.handle(plan, location, lookup, reply, next);

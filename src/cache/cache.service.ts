@@ -34,15 +34,40 @@ export class CacheService {
     return { backend, redis, circuit } as const;
   }
 
-  /** Totals, circuit state and L1 occupancy: numbers only, never key names or values. */
+  /** Totals and per route prefix, circuit state and L1 occupancy: numbers only, never key names or values. */
   stats() {
     const { state, timeOpenMs } = this.store.circuit;
     return {
       backend: this.store.backend,
       circuit: { state, timeOpenMs: Math.round(timeOpenMs) },
       totals: this.counters,
-      l1: { entries: this.l1.entries, bytes: this.l1.bytes },
+      prefixes: Object.fromEntries(
+        [...this.store.prefixCounters].map(([label, counters]) => [label, { ...counters }]),
+      ),
+      l1: { entries: this.store.localEntries, bytes: this.l1.bytes },
     };
+  }
+
+  /**
+   * What `/health/cache` reports: where reads are served from, Redis's state and PING time (under `deadlineMs`,
+   * so a frozen Redis answers as `down` in time), the circuit, hit rate and entries held in this process.
+   */
+  async health(deadlineMs: number) {
+    const latencyMs = await this.store.ping(deadlineMs);
+    const configured = this.store.redisStatus !== 'disabled';
+    const redis = !configured ? 'disabled' : latencyMs === null ? 'down' : 'up';
+    const circuit = this.store.circuit.state;
+    const { hits, misses } = this.store.counters;
+    return {
+      backend: redis === 'up' && circuit === 'closed' ? 'redis' : 'memory',
+      redis,
+      latencyMs,
+      circuit,
+      hits,
+      misses,
+      hitRatePercent: hits + misses === 0 ? null : Math.round((hits / (hits + misses)) * 1000) / 10,
+      l1Entries: this.store.localEntries,
+    } as const;
   }
 
   /**

@@ -6,3 +6,5 @@ export { CacheConfigurationError } from './cache-registry.js';
 export type { CachedOptions, RedisCacheModuleOptions } from './cache.types.js';
 export type { Ttl } from './ttl.util.js';
 export { X_CACHE_HEADER } from './cache.constants.js';
+export { L1Tier } from './l1-tier.js';
+export type { L2Outcome, PrefixCounters } from './cache-store.js';

@@ -20,6 +20,13 @@ export class HealthController {
     return this.health.check([]);
   }
 
+  /** The cache: backend, Redis state and PING time, circuit, hit rate, entries in this process. */
+  @Get('cache')
+  @HealthCheck()
+  cacheHealth() {
+    return this.health.check([() => this.cache.detailed('cache')]);
+  }
+
   /** Readiness: 503 while the database does not answer. A Redis outage is reported, never unready. */
   @Get('ready')
   @HealthCheck()

@@ -1,0 +1,151 @@
+import { Injectable, OnModuleInit } from '@nestjs/common';
+import { HttpAdapterHost } from '@nestjs/core';
+import type { FastifyInstance } from 'fastify';
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { CacheStore, L1Tier, type L2Outcome } from '../cache/index.js';
+
+const CIRCUIT_STATE = { closed: 0, 'half-open': 1, open: 2 } as const;
+
+/**
+ * Prometheus metrics (ARCHITECTURE.md §7) in a registry of the app's own. Cache counters are read from the cache
+ * module when scraped (nothing added to the hot path) and labelled by route prefix (`jobs:list`), never by key;
+ * Redis call latency and HTTP request duration are histograms.
+ */
+@Injectable()
+export class MetricsService implements OnModuleInit {
+  readonly registry = new Registry();
+
+  constructor(
+    private readonly adapterHost: HttpAdapterHost,
+    store: CacheStore,
+    l1: L1Tier,
+  ) {
+    collectDefaultMetrics({ register: this.registry });
+    // These gauges end in _total, which promtool's lint reserves for counters; the unsuffixed ones remain.
+    for (const name of [
+      'nodejs_active_handles_total',
+      'nodejs_active_requests_total',
+      'nodejs_active_resources_total',
+    ])
+      this.registry.removeSingleMetric(name);
+
+    const registers = [this.registry];
+    new Counter({
+      name: 'cache_requests_total',
+      help: 'Cached-route requests by route prefix and result (hit_l1, hit_l2, miss, bypass).',
+      labelNames: ['prefix', 'result'] as const,
+      registers,
+      collect() {
+        this.reset();
+        for (const [prefix, c] of store.prefixCounters) {
+          this.inc({ prefix, result: 'hit_l1' }, c.l1Hits);
+          this.inc({ prefix, result: 'hit_l2' }, c.l2Hits);
+          this.inc({ prefix, result: 'miss' }, c.misses);
+          this.inc({ prefix, result: 'bypass' }, c.bypasses);
+        }
+      },
+    });
+    new Counter({
+      name: 'cache_stale_entries_refused_total',
+      help: 'Entries found in Redis but filled under an older generation, refused (the stale-set race closed).',
+      labelNames: ['prefix'] as const,
+      registers,
+      collect() {
+        this.reset();
+        for (const [prefix, c] of store.prefixCounters) this.inc({ prefix }, c.staleEntriesRefused);
+      },
+    });
+    new Counter({
+      name: 'cache_single_flight_joins_total',
+      help: 'Requests that waited for a concurrent miss of the same key instead of running the handler.',
+      labelNames: ['prefix'] as const,
+      registers,
+      collect() {
+        this.reset();
+        for (const [prefix, c] of store.prefixCounters) this.inc({ prefix }, c.singleFlightJoins);
+      },
+    });
+    const totals = [
+      ['cache_l2_errors_total', 'Redis calls that failed (connection, refused write, protocol).', 'l2Errors'],
+      ['cache_l2_timeouts_total', 'Redis reads that missed the per-request deadline.', 'timeouts'],
+      ['cache_circuit_skips_total', 'Reads that skipped Redis because the circuit was open.', 'circuitSkips'],
+      ['cache_invalidations_total', 'Invalidations (generation bumps) requested.', 'invalidations'],
+    ] as const;
+    for (const [name, help, field] of totals)
+      new Counter({
+        name,
+        help,
+        registers,
+        collect() {
+          this.reset();
+          this.inc(store.counters[field]);
+        },
+      });
+    new Gauge({
+      name: 'cache_circuit_state',
+      help: 'Circuit breaker around Redis: 0 closed, 1 half-open, 2 open.',
+      registers,
+      collect() {
+        this.set(CIRCUIT_STATE[store.circuit.state]);
+      },
+    });
+    new Gauge({
+      name: 'cache_circuit_open_seconds',
+      help: 'Time the circuit has spent open or half-open since start.',
+      registers,
+      collect() {
+        this.set(store.circuit.timeOpenMs / 1000);
+      },
+    });
+    new Gauge({
+      name: 'cache_l1_entries',
+      help: 'Entries held in this process (L1, or the memory store without Redis).',
+      registers,
+      collect() {
+        this.set(store.localEntries);
+      },
+    });
+    new Gauge({
+      name: 'cache_l1_bytes',
+      help: 'Bytes accounted in L1 (bounded by CACHE_L1_MAX_BYTES).',
+      registers,
+      collect() {
+        this.set(l1.bytes);
+      },
+    });
+    const l2Duration = new Histogram({
+      name: 'cache_l2_duration_seconds',
+      help: 'Redis calls on a request path, by outcome (ok, error, timeout, skipped by the circuit).',
+      labelNames: ['outcome'] as const,
+      buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.15, 0.25, 0.5],
+      registers,
+    });
+    store.onL2Call = (durationMs: number, outcome: L2Outcome) =>
+      l2Duration.observe({ outcome }, durationMs / 1000);
+    this.httpDuration = new Histogram({
+      name: 'http_request_duration_seconds',
+      help: 'HTTP requests by method, route pattern and status code.',
+      labelNames: ['method', 'route', 'status_code'] as const,
+      buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+      registers,
+    });
+  }
+
+  private readonly httpDuration: Histogram<'method' | 'route' | 'status_code'>;
+
+  /** Every response, cache hits answered from the fast path included; the route pattern keeps cardinality bounded. */
+  onModuleInit(): void {
+    const fastify = this.adapterHost.httpAdapter?.getInstance<FastifyInstance>();
+    fastify?.addHook('onResponse', (request, reply, done) => {
+      this.httpDuration.observe(
+        {
+          method: request.method,
+          route: request.routeOptions.url ?? 'unmatched',
+          status_code: String(reply.statusCode),
+        },
+        reply.elapsedTime / 1000,
+      );
+      done();
+    });
+  }
+}
