@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { spawnSync } from 'node:child_process';
 import { REDIS_CACHE_CLIENT } from '../src/cache/cache.constants.js';
 import { CacheService } from '../src/cache/index.js';
 import type { RedisClient } from '../src/cache/redis-client.factory.js';
@@ -231,9 +232,9 @@ describe('cached API on Redis and PostgreSQL', () => {
       circuit: { state: 'closed' },
       totals: { hits: expect.any(Number) },
     });
-    // Numbers only: no key, prefix or cached value.
-    for (const secret of [PREFIX, 'jobs', 'users', 'posts', 'Berlin'])
-      expect(stats.body).not.toContain(secret);
+    // Numbers by route prefix only: no physical key, no rendered value, no cached content.
+    for (const secret of [PREFIX, 'Berlin', 'Ada', 'Bob', '~', '%']) expect(stats.body).not.toContain(secret);
+    for (const label of Object.keys(stats.json().prefixes)) expect(label).toMatch(/^[a-z]+(:[a-z]+)*$/);
   });
 
   it('misses once on every cached route after POST /cache/clear, then hits again', async () => {
@@ -262,8 +263,115 @@ describe('cached API on Redis and PostgreSQL', () => {
     for (const [path, token] of paths) await missThenHit(path, token);
   });
 
+  it('reports the cache at /health/cache: redis up, a PING time, the circuit and the hit rate', async () => {
+    const response = await api.get('/health/cache');
+    expect(response.status).toBe(200);
+    expect(response.body.details.cache).toMatchObject({
+      status: 'up',
+      backend: 'redis',
+      redis: 'up',
+      latencyMs: expect.any(Number),
+      circuit: 'closed',
+      hits: expect.any(Number),
+      misses: expect.any(Number),
+      hitRatePercent: expect.any(Number),
+      l1Entries: expect.any(Number),
+    });
+  });
+
+  it('moves the counters of /cache/stats and /metrics exactly as a scripted sequence predicts', async () => {
+    const auth = { authorization: `Bearer ${ADMIN_TOKEN}` };
+    const server = t.app.getHttpAdapter().getInstance();
+    const snapshot = async () => {
+      const stats = (await server.inject({ method: 'GET', url: '/cache/stats', headers: auth })).json();
+      const metrics = (await server.inject({ method: 'GET', url: '/metrics' })).body;
+      const metric = (result: string) =>
+        Number(
+          new RegExp(`^cache_requests_total\\{prefix="jobs:item",result="${result}"\\} (\\d+)$`, 'm').exec(
+            metrics,
+          )?.[1] ?? 0,
+        );
+      const item = stats.prefixes['jobs:item'] ?? {};
+      return {
+        stats: {
+          hits: item.hits ?? 0,
+          l1Hits: item.l1Hits ?? 0,
+          l2Hits: item.l2Hits ?? 0,
+          misses: item.misses ?? 0,
+        },
+        metrics: { hit_l1: metric('hit_l1'), hit_l2: metric('hit_l2'), miss: metric('miss') },
+      };
+    };
+    const job = (await api.get('/api/jobs?limit=1&skip=17')).body.items[0];
+    const before = await snapshot();
+    // Script: a cold read (miss), two warm reads (L1), an invalidation, one more miss, one more L1 hit.
+    expect((await api.get(`/api/jobs/${job.id}`)).headers['x-cache']).toBe('MISS');
+    await untilStored();
+    expect((await api.get(`/api/jobs/${job.id}`)).headers['x-cache']).toBe('HIT');
+    expect((await api.get(`/api/jobs/${job.id}`)).headers['x-cache']).toBe('HIT');
+    await t.app.get(CacheService).invalidate(`jobs:item:${job.id}`);
+    expect((await api.get(`/api/jobs/${job.id}`)).headers['x-cache']).toBe('MISS');
+    expect((await api.get(`/api/jobs/${job.id}`)).headers['x-cache']).toBe('HIT');
+    const after = await snapshot();
+    expect({
+      hits: after.stats.hits - before.stats.hits,
+      l1Hits: after.stats.l1Hits - before.stats.l1Hits,
+      l2Hits: after.stats.l2Hits - before.stats.l2Hits,
+      misses: after.stats.misses - before.stats.misses,
+    }).toEqual({ hits: 3, l1Hits: 3, l2Hits: 0, misses: 2 });
+    expect({
+      hit_l1: after.metrics.hit_l1 - before.metrics.hit_l1,
+      hit_l2: after.metrics.hit_l2 - before.metrics.hit_l2,
+      miss: after.metrics.miss - before.metrics.miss,
+    }).toEqual({ hit_l1: 3, hit_l2: 0, miss: 2 });
+  });
+
+  it('serves /metrics in a format promtool accepts, labelled by route prefix, never by key', async () => {
+    await api.get('/api/jobs?limit=13'); // at least one Redis call and one request observed
+    const response = await api.get('/metrics');
+    expect(response.status).toBe(200);
+    expect(response.headers['content-type']).toMatch(/^text\/plain; version=0\.0\.4/);
+    const text = response.text;
+    for (const name of [
+      'cache_requests_total',
+      'cache_l2_duration_seconds_bucket',
+      'cache_circuit_state',
+      'http_request_duration_seconds_bucket',
+    ])
+      expect(text).toContain(name);
+    expect(text).not.toContain(PREFIX);
+    expect(text).not.toMatch(/nodejs_active_\w+_total/);
+    const promtool =
+      process.env.PROMTOOL ?? (spawnSync('promtool', ['--version']).status === 0 ? 'promtool' : undefined);
+    if (promtool) {
+      const checked = spawnSync(promtool, ['check', 'metrics'], { input: text, encoding: 'utf8' });
+      console.log(`promtool check metrics: exit ${checked.status} ${checked.stdout}${checked.stderr}`.trim());
+      expect(checked.status).toBe(0);
+    } else {
+      // No promtool here (.ci/run installs it): the exposition format's line grammar, checked line by line.
+      console.log('promtool not installed: checking the text format line by line');
+      for (const line of text.split('\n').filter(Boolean))
+        expect(line).toMatch(
+          /^(# (HELP|TYPE) [a-zA-Z_:][\w:]* .+|[a-zA-Z_:][\w:]*(\{([a-zA-Z_]\w*="(\\.|[^"\\])*",?)*\})? (-?[\d.e+-]+|[Nn][Aa][Nn]|[+-]Inf))$/,
+        );
+    }
+  });
+
   it('keeps answering every endpoint correctly within the deadline while Redis is dead (L1 or the database); then resumes', async () => {
     const job = (await api.get('/api/jobs?limit=1')).body.items[0];
+    // Frozen first: the health check still answers in well under a second, saying Redis is down.
+    redis.freeze();
+    try {
+      const started = performance.now();
+      const frozen = await api.get('/health/cache');
+      const tookMs = performance.now() - started;
+      console.log(`/health/cache with Redis frozen: ${tookMs.toFixed(0)} ms`);
+      expect(frozen.status).toBe(200);
+      expect(frozen.body.details.cache).toMatchObject({ redis: 'down', latencyMs: null });
+      expect(tookMs).toBeLessThan(1_000);
+    } finally {
+      redis.thaw();
+    }
     await redis.kill();
     const reads = [
       '/api/jobs?limit=5',
@@ -286,6 +394,13 @@ describe('cached API on Redis and PostgreSQL', () => {
     const ready = await api.get('/health/ready');
     expect(ready.status).toBe(200);
     expect(ready.body.details.cache).toMatchObject({ status: 'up', backend: 'memory', redis: 'down' });
+    const cacheHealth = await api.get('/health/cache');
+    expect(cacheHealth.status).toBe(200);
+    expect(cacheHealth.body.details.cache).toMatchObject({
+      backend: 'memory',
+      redis: 'down',
+      latencyMs: null,
+    });
     // Never cached before, so it can only come from the database.
     expect((await api.get('/api/jobs?limit=3&location=Nowhere')).headers['x-cache']).toBe('BYPASS');
     const created = await api.post('/api/posts', { content: 'written while Redis is dead' }, ada.token);
