@@ -65,6 +65,9 @@ export const PER_PREFIX_COUNTERS = [
   'bypasses',
   'staleEntriesRefused',
   'singleFlightJoins',
+  'timeouts',
+  'l2Errors',
+  'circuitSkips',
 ] as const;
 export type PrefixCounters = Record<(typeof PER_PREFIX_COUNTERS)[number], number>;
 
@@ -473,18 +476,24 @@ export class CacheStore implements OnModuleDestroy {
   ): ReadResult {
     this.count(location.label, 'bypasses');
     if (reason === 'circuit-open') {
-      this.counters.circuitSkips++;
+      this.count(location.label, 'circuitSkips');
     } else if (reason === 'timeout') {
-      this.counters.timeouts++;
+      this.count(location.label, 'timeouts');
       this.failures.report('timeout', `cache read exceeded ${this.deadlineMs} ms; serving uncached`);
     } else if (error !== undefined) {
-      this.fail('read', error);
+      this.count(location.label, 'l2Errors');
+      this.report('read', error);
     }
     return { kind: 'bypass', reason, ...start };
   }
 
+  /** A failure off a request's read path (fills, invalidations): counted in total only. */
   private fail(operation: string, error: unknown): void {
     this.counters.l2Errors++;
+    this.report(operation, error);
+  }
+
+  private report(operation: string, error: unknown): void {
     const detail = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
     this.failures.report(operation, `cache ${operation} failed (${detail}); serving uncached`);
   }

@@ -65,10 +65,32 @@ export class MetricsService implements OnModuleInit {
         for (const [prefix, c] of store.prefixCounters) this.inc({ prefix }, c.singleFlightJoins);
       },
     });
-    const totals = [
-      ['cache_l2_errors_total', 'Redis calls that failed (connection, refused write, protocol).', 'l2Errors'],
+    const perPrefix = [
+      [
+        'cache_l2_read_errors_total',
+        'Redis reads on a request path that failed (connection, protocol).',
+        'l2Errors',
+      ],
       ['cache_l2_timeouts_total', 'Redis reads that missed the per-request deadline.', 'timeouts'],
       ['cache_circuit_skips_total', 'Reads that skipped Redis because the circuit was open.', 'circuitSkips'],
+    ] as const;
+    for (const [name, help, field] of perPrefix)
+      new Counter({
+        name,
+        help,
+        labelNames: ['prefix'] as const,
+        registers,
+        collect() {
+          this.reset();
+          for (const [prefix, c] of store.prefixCounters) this.inc({ prefix }, c[field]);
+        },
+      });
+    const totals = [
+      [
+        'cache_l2_errors_total',
+        'Redis calls that failed, on any path (reads, fills, invalidations).',
+        'l2Errors',
+      ],
       ['cache_invalidations_total', 'Invalidations (generation bumps) requested.', 'invalidations'],
     ] as const;
     for (const [name, help, field] of totals)
