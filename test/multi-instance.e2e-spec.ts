@@ -9,6 +9,7 @@ import { createScratchDatabase, type ScratchDatabase } from './support/test-data
 
 const PREFIX = `multi${process.pid}:`;
 const L1_TTL_MS = 5_000; // the default, as deployed
+const ADMIN_TOKEN = 'admin-token-of-the-multi-instance-suite';
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 interface Answer {
@@ -83,6 +84,7 @@ describe('two app instances on one Redis and one PostgreSQL', () => {
       CACHE_PREFIX: PREFIX,
       MIGRATE_ON_START: 'false',
       LOG_LEVEL: 'debug',
+      ADMIN_TOKEN,
     });
     [a, b] = cluster.instances;
     console.log(
@@ -210,6 +212,21 @@ describe('two app instances on one Redis and one PostgreSQL', () => {
       `after the reconnect: ${stale} stale of 200; window max ${Math.max(...windows).toFixed(1)} ms`,
     );
     expect(stale).toBe(0);
+  });
+
+  it('propagates POST /cache/clear on A to the L1 of B: every cached route there misses once', async () => {
+    const paths = [`/api/jobs/${jobId}`, '/api/jobs?limit=4', '/api/jobs/stats/overview'];
+    for (const path of paths) await untilCaching(b, path);
+    const cleared = await fetch(`${a.baseUrl}/cache/clear`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${ADMIN_TOKEN}` },
+    });
+    expect(cleared.status).toBe(204);
+    for (const path of paths) {
+      expect((await call(b, 'GET', path)).cache).toBe('MISS');
+      await sleep(20);
+      expect((await call(b, 'GET', path)).cache).toBe('HIT');
+    }
   });
 
   it('runs 1 database query per process for 500 concurrent cold requests of one key', async () => {
