@@ -16,18 +16,27 @@
 // Options: --jobs N (10000) --rate N (300) --connections N (30) --instances N (10) --phase S (10: a run is 3
 // phases) --baseline S (10) --warmup S (5) --cold-percent N (60) --records FILE (every response, as JSON). Needs a PostgreSQL server: TEST_DATABASE_URL, BENCH_DATABASE_URL or DATABASE_URL (a
 // scratch database is created there and dropped at the end, also on failure and on SIGINT/SIGTERM).
-import { execFile, execFileSync, fork, spawn } from 'node:child_process';
+import { execFile, fork, spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import os from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { parseArgs, promisify } from 'node:util';
+import {
+  cpuMicros,
+  createScratchDatabase,
+  machineCpuMicros,
+  machineDescription,
+  redactUrl,
+  root,
+  seedJobs,
+  versionOf,
+} from './lib.mjs';
 
 const SELF = fileURLToPath(import.meta.url);
-const root = join(dirname(SELF), '..');
 const nowEpoch = () => performance.timeOrigin + performance.now();
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 const round1 = (value) => Math.round(value * 10) / 10;
@@ -346,43 +355,6 @@ async function redisSockets(port, ignoreLocalPorts = []) {
   return sockets;
 }
 
-// CPU accounting (as bench/run.mjs does), to flag runs that shared the machine with other programs.
-let clkTck;
-const ticksPerSecond = () =>
-  (clkTck ??= Number(execFileSync('getconf', ['CLK_TCK']).toString().trim()) || 100);
-function cpuMicros(pid) {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return ((Number(fields[11]) + Number(fields[12])) / ticksPerSecond()) * 1e6;
-  } catch {
-    return 0;
-  }
-}
-function machineCpuMicros() {
-  const [, user, nice, system, , , irq, softirq, steal] = readFileSync('/proc/stat', 'utf8')
-    .split('\n', 1)[0]
-    .trim()
-    .split(/\s+/)
-    .map(Number);
-  const toMicros = (ticks) => (ticks / ticksPerSecond()) * 1e6;
-  return { busy: toMicros(user + nice + system + irq + softirq), steal: toMicros(steal) };
-}
-
-function versionOf(name) {
-  try {
-    return JSON.parse(readFileSync(join(root, 'node_modules', name, 'package.json'), 'utf8')).version;
-  } catch {
-    return 'n/a';
-  }
-}
-
-function redactUrl(url) {
-  const parsed = new URL(url);
-  if (parsed.password) parsed.password = '***';
-  return parsed.toString();
-}
-
 /** Nearest-rank percentile of a sorted array. */
 function percentile(sorted, q) {
   if (sorted.length === 0) return null;
@@ -546,18 +518,9 @@ async function main() {
   const { freePort, spawnApp } = await import('../scripts/app-cluster.mjs');
 
   // Scratch database, seeded with the default data set.
-  const dbName = `jobboard_faults_${process.pid}`;
-  const admin = new pg.Client({ connectionString: serverUrl });
-  await admin.connect();
-  await admin.query(`CREATE DATABASE "${dbName}"`);
-  await admin.end();
-  cleanups.push(async () => {
-    const client = new pg.Client({ connectionString: serverUrl });
-    await client.connect();
-    await client.query(`DROP DATABASE IF EXISTS "${dbName}" WITH (FORCE)`);
-    await client.end();
-    log(`dropped scratch database ${dbName}`);
-  });
+  const database = await createScratchDatabase(serverUrl, 'faults', log);
+  cleanups.push(database.drop);
+  const dbName = database.name;
   // A connection of the harness's own, to find the PostgreSQL backends serving the scratch database (their CPU is
   // the bench's, not other programs').
   const pgWatch = new pg.Client({ connectionString: serverUrl });
@@ -571,14 +534,8 @@ async function main() {
       return [];
     }
   };
-  const dbUrl = new URL(serverUrl);
-  dbUrl.pathname = `/${dbName}`;
-  const databaseUrl = dbUrl.toString();
-  log(`seeding ${opts.jobs} jobs into ${dbName}`);
-  execFileSync(process.execPath, [join(root, 'dist/database/cli/seed.js'), '--jobs', opts.jobs], {
-    env: { ...process.env, DATABASE_URL: databaseUrl },
-    stdio: 'ignore',
-  });
+  const databaseUrl = database.url;
+  seedJobs(database, opts.jobs, log);
 
   // Redis of the script's own: killed, relaunched (same port, same arguments), stopped and continued.
   const redisPort = await freePort();
@@ -686,7 +643,7 @@ async function main() {
     const lastByPid = new Map();
     const deltaOf = (pids) =>
       pids.reduce((sum, pid) => {
-        const now = cpuMicros(pid);
+        const now = cpuMicros(pid) ?? 0;
         const before = lastByPid.get(pid);
         lastByPid.set(pid, now);
         return sum + (before === undefined ? 0 : Math.max(0, now - before));
@@ -1088,7 +1045,7 @@ async function main() {
       (process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(' ')}` : ''),
     date: new Date().toISOString(),
     runSeconds: Math.round((Date.now() - benchStarted) / 1000),
-    machine: `${os.cpus().length} x ${os.cpus()[0]?.model ?? 'cpu'}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, ${os.platform()} ${os.release()}`,
+    machine: machineDescription(),
     node: process.version,
     redis: redisVersion,
     redisArgs: redisArgs.join(' '),

@@ -15,17 +15,25 @@
 //
 // Options: --duration S (10) --connections N (50) --rounds N (3) --jobs N (10000). Needs a PostgreSQL server:
 // BENCH_DATABASE_URL, TEST_DATABASE_URL or DATABASE_URL (a scratch database is created and dropped there).
-import { execFileSync, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import pg from 'pg';
 import { createClient } from '@redis/client';
 import { freePort, spawnApp, startAppCluster } from '../scripts/app-cluster.mjs';
+import {
+  cpuMicros,
+  createScratchDatabase,
+  machineCpuMicros,
+  machineDescription,
+  redactUrl,
+  root,
+  seedJobs,
+  ticksPerSecond,
+  versionOf,
+} from './lib.mjs';
 
-const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const { values: opts } = parseArgs({
   options: {
     duration: { type: 'string', default: '10' },
@@ -40,7 +48,6 @@ const ROUNDS = Number(opts.rounds);
 const WARMUP_S = 2;
 const PATH = '/api/jobs?skip=0&limit=20&location=Berlin';
 const AUTOCANNON = join(root, 'node_modules/autocannon/autocannon.js');
-const CLK_TCK = Number(execFileSync('getconf', ['CLK_TCK']).toString().trim()) || 100;
 
 /** What each app mode adds to the shared environment; nothing else differs between them. */
 const MODE_ENV = {
@@ -83,32 +90,11 @@ async function waitFor(url, timeoutMs = 60_000) {
   }
 }
 
-/** user+system CPU time of a process in microseconds, from /proc. */
-function cpuMicros(pid) {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return ((Number(fields[11]) + Number(fields[12])) / CLK_TCK) * 1e6;
-}
-
-/**
- * The machine's CPU time in microseconds from /proc/stat: busy (user, nice, system, irq, softirq) and steal (time
- * the hypervisor gave to others).
- */
-function machineCpuMicros() {
-  const [, user, nice, system, , , irq, softirq, steal] = readFileSync('/proc/stat', 'utf8')
-    .split('\n', 1)[0]
-    .trim()
-    .split(/\s+/)
-    .map(Number);
-  const toMicros = (ticks) => (ticks / CLK_TCK) * 1e6;
-  return { busy: toMicros(user + nice + system + irq + softirq), steal: toMicros(steal) };
-}
-
 /** CPU of the bench itself, and of its reaped children (the autocannon processes), in microseconds. */
 function benchCpuMicros() {
   const stat = readFileSync('/proc/self/stat', 'utf8');
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  const toMicros = (ticks) => (Number(ticks) / CLK_TCK) * 1e6;
+  const toMicros = (ticks) => (Number(ticks) / ticksPerSecond()) * 1e6;
   return {
     self: toMicros(fields[11]) + toMicros(fields[12]),
     children: toMicros(fields[13]) + toMicros(fields[14]),
@@ -121,11 +107,10 @@ const ownPids = new Set();
 function ownCpuMicros() {
   let total = 0;
   for (const pid of ownPids) {
-    try {
-      total += cpuMicros(pid);
-    } catch {
+    const micros = cpuMicros(pid);
+    if (micros === undefined)
       ownPids.delete(pid); // exited
-    }
+    else total += micros;
   }
   return total;
 }
@@ -191,14 +176,14 @@ async function redisCalls() {
 async function measure(targets) {
   await Promise.all(targets.map((t) => autocannon(t.url, WARMUP_S, t.connections)));
   await redis.configResetStat();
-  const cpuBefore = targets.map((t) => cpuMicros(t.pid));
+  const cpuBefore = targets.map((t) => cpuMicros(t.pid) ?? 0);
   const machineBefore = machineCpuMicros();
   const ownBefore = ownCpuMicros();
   const benchBefore = benchCpuMicros();
   const started = Date.now();
   const results = await Promise.all(targets.map((t) => autocannon(t.url, DURATION, t.connections)));
   const wallMs = Date.now() - started;
-  const cpu = targets.map((t, i) => cpuMicros(t.pid) - cpuBefore[i]);
+  const cpu = targets.map((t, i) => (cpuMicros(t.pid) ?? 0) - cpuBefore[i]);
   const machineAfter = machineCpuMicros();
   const benchAfter = benchCpuMicros();
   const capacity = wallMs * 1e3 * os.cpus().length;
@@ -236,20 +221,6 @@ async function measure(targets) {
     redisCommandsPerRequest: redisLoad.calls / total,
     redisCommands: redisLoad.byCommand,
   };
-}
-
-function versionOf(name) {
-  try {
-    return JSON.parse(readFileSync(join(root, 'node_modules', name, 'package.json'), 'utf8')).version;
-  } catch {
-    return 'n/a';
-  }
-}
-
-function redactUrl(url) {
-  const parsed = new URL(url);
-  if (parsed.password) parsed.password = '***';
-  return parsed.toString();
 }
 
 async function getBody(baseUrl) {
@@ -340,26 +311,10 @@ async function main() {
       : 'DATABASE_URL';
 
   // Scratch database, seeded with the default data set.
-  const dbName = `jobboard_bench_${process.pid}`;
-  const admin = new pg.Client({ connectionString: serverUrl });
-  await admin.connect();
-  await admin.query(`CREATE DATABASE "${dbName}"`);
-  await admin.end();
-  cleanups.push(async () => {
-    const client = new pg.Client({ connectionString: serverUrl });
-    await client.connect();
-    await client.query(`DROP DATABASE IF EXISTS "${dbName}" WITH (FORCE)`);
-    await client.end();
-    log(`dropped scratch database ${dbName}`);
-  });
-  const dbUrl = new URL(serverUrl);
-  dbUrl.pathname = `/${dbName}`;
-  const databaseUrl = dbUrl.toString();
-  log(`seeding ${opts.jobs} jobs into ${dbName}`);
-  execFileSync(process.execPath, [join(root, 'dist/database/cli/seed.js'), '--jobs', opts.jobs], {
-    env: { ...process.env, DATABASE_URL: databaseUrl },
-    stdio: 'ignore',
-  });
+  const database = await createScratchDatabase(serverUrl, 'bench', log);
+  cleanups.push(database.drop);
+  const databaseUrl = database.url;
+  seedJobs(database, opts.jobs, log);
 
   // Redis of the bench's own, so INFO commandstats count only the apps' traffic.
   const redisPort = await freePort();
@@ -688,7 +643,7 @@ async function main() {
       `--connections ${CONNECTIONS} --rounds ${ROUNDS} --jobs ${opts.jobs}`,
     date: new Date().toISOString(),
     runSeconds: null,
-    machine: `${os.cpus().length} x ${os.cpus()[0]?.model ?? 'cpu'}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, ${os.platform()} ${os.release()}`,
+    machine: machineDescription(),
     node: process.version,
     packages: Object.fromEntries(
       [

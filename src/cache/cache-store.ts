@@ -220,16 +220,11 @@ export class CacheStore implements OnModuleDestroy {
   }
 
   /**
-   * Reads the entry and the generations covering it under the deadline. On Redis that is one MGET, read as bytes:
-   * entries are written through cache-manager and Keyv, which store the framed string at exactly this key, and a
-   * hit slices the body out of Redis's reply without decoding it.
+   * Reads the entry and the generations covering it from Redis under the deadline (L1 is {@link readLocal}). On
+   * Redis that is one MGET, read as bytes: entries are written through cache-manager and Keyv, which store the
+   * framed string at exactly this key, and a hit slices the body out of Redis's reply without decoding it. A hit
+   * also fills L1.
    */
-  async read(location: EntryLocation): Promise<ReadResult> {
-    const local = this.readLocal(location);
-    return local ? { kind: 'hit', tier: 'l1', entry: local } : this.readRemote(location);
-  }
-
-  /** The Redis half of {@link read}: a hit there also fills L1. */
   async readRemote(location: EntryLocation): Promise<ReadResult> {
     const start: LookupStart = { snapshot: this.bus.ledger.snapshot(), verifiedAt: performance.now() };
     if (location.generationKeys.some((key) => this.pendingBumps.has(key))) {

@@ -1,9 +1,14 @@
 import { Injectable } from '@nestjs/common';
 import { parseKeyPattern } from './cache-key.util.js';
+import type { CircuitState } from './circuit-breaker.js';
 import { CacheRegistry } from './cache-registry.js';
 import { CacheStore } from './cache-store.js';
 import { KeySpace } from './key-space.js';
 import { L1Tier } from './l1-tier.js';
+
+/** Reads come from Redis only while it answers and the circuit is closed; otherwise from process memory. */
+const servingFrom = (redis: 'up' | 'down' | 'disabled', circuit: CircuitState) =>
+  redis === 'up' && circuit === 'closed' ? ('redis' as const) : ('memory' as const);
 
 /** Invalidation and statistics for code outside the decorators (jobs, admin endpoints, tests). */
 @Injectable()
@@ -30,8 +35,7 @@ export class CacheService {
   status() {
     const redis = this.store.redisStatus;
     const circuit = this.store.circuit.state;
-    const backend = redis === 'up' && circuit === 'closed' ? 'redis' : 'memory';
-    return { backend, redis, circuit } as const;
+    return { backend: servingFrom(redis, circuit), redis, circuit } as const;
   }
 
   /** Totals and per route prefix, circuit state and L1 occupancy: numbers only, never key names or values. */
@@ -59,7 +63,7 @@ export class CacheService {
     const circuit = this.store.circuit.state;
     const { hits, misses } = this.store.counters;
     return {
-      backend: redis === 'up' && circuit === 'closed' ? 'redis' : 'memory',
+      backend: servingFrom(redis, circuit),
       redis,
       latencyMs,
       circuit,

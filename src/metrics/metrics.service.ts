@@ -45,27 +45,17 @@ export class MetricsService implements OnModuleInit {
         }
       },
     });
-    new Counter({
-      name: 'cache_stale_entries_refused_total',
-      help: 'Entries found in Redis but filled under an older generation, refused (the stale-set race closed).',
-      labelNames: ['prefix'] as const,
-      registers,
-      collect() {
-        this.reset();
-        for (const [prefix, c] of store.prefixCounters) this.inc({ prefix }, c.staleEntriesRefused);
-      },
-    });
-    new Counter({
-      name: 'cache_single_flight_joins_total',
-      help: 'Requests that waited for a concurrent miss of the same key instead of running the handler.',
-      labelNames: ['prefix'] as const,
-      registers,
-      collect() {
-        this.reset();
-        for (const [prefix, c] of store.prefixCounters) this.inc({ prefix }, c.singleFlightJoins);
-      },
-    });
     const perPrefix = [
+      [
+        'cache_stale_entries_refused_total',
+        'Entries found in Redis but filled under an older generation, refused (the stale-set race closed).',
+        'staleEntriesRefused',
+      ],
+      [
+        'cache_single_flight_joins_total',
+        'Requests that waited for a concurrent miss of the same key instead of running the handler.',
+        'singleFlightJoins',
+      ],
       [
         'cache_l2_read_errors_total',
         'Redis reads on a request path that failed (connection, protocol).',
