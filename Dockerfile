@@ -9,10 +9,14 @@ FROM ${NODE_IMAGE} AS build
 WORKDIR /app
 
 COPY package.json package-lock.json ./
+# The cache library is an npm workspace the app depends on by name: its manifest must be there before the install.
+COPY packages/redis-cache/package.json ./packages/redis-cache/package.json
 # `npm ci` fails with this lock file (the registry lacks some jest-30 optional platform packages); npm install works.
 RUN npm install --no-audit --no-fund
 
 COPY tsconfig*.json ./
+COPY packages/redis-cache/tsconfig*.json ./packages/redis-cache/
+COPY packages/redis-cache/src ./packages/redis-cache/src
 COPY src ./src
 COPY drizzle ./drizzle
 RUN npm run build \
@@ -31,6 +35,9 @@ WORKDIR /app
 COPY --from=build /app/package.json ./package.json
 COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
+# node_modules/@jobboard/redis-cache is a link to the workspace: its manifest and compiled code.
+COPY --from=build /app/packages/redis-cache/package.json ./packages/redis-cache/package.json
+COPY --from=build /app/packages/redis-cache/dist ./packages/redis-cache/dist
 # Migrations are read at runtime from <app root>/drizzle (dist/database/migrate.js resolves ../../drizzle).
 COPY --from=build /app/drizzle ./drizzle
 RUN mkdir -p /app/.data && chown node:node /app/.data

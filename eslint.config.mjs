@@ -4,7 +4,7 @@ import globals from 'globals';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'dist-typecheck/**', 'node_modules/**', '.data/**', 'coverage/**', 'drizzle/**'] },
+  { ignores: ['**/dist/**', 'dist-typecheck/**', '**/node_modules/**', '.data/**', 'coverage/**', 'drizzle/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   prettier,

@@ -1,10 +1,10 @@
-// `npm start` runs the built app; this builds it first when dist/ is missing or older than the sources, so a
-// fresh clone needs only `npm install && npm start`.
+// `npm start` runs the built app; this builds it first (the cache package, then the app) when a dist/ is missing or
+// older than its sources, so a fresh clone needs only `npm install && npm start`.
 import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 
-const ENTRY = 'dist/main.js';
+const TSC = 'node_modules/typescript/bin/tsc';
 
 function newestModification(dir) {
   let newest = 0;
@@ -15,16 +15,18 @@ function newestModification(dir) {
   return newest;
 }
 
-const sourcesChanged = () =>
-  Math.max(
-    newestModification('src'),
-    statSync('tsconfig.json').mtimeMs,
-    statSync('tsconfig.build.json').mtimeMs,
-  ) > statSync(ENTRY).mtimeMs;
-
-if (!existsSync(ENTRY) || sourcesChanged()) {
-  console.log('building dist/ (tsc -p tsconfig.build.json)...');
-  execFileSync(process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.build.json'], {
-    stdio: 'inherit',
-  });
+/** Builds `project` unless `entry` exists and is newer than its sources and tsconfig files. */
+function buildIfStale(directory, entry, project) {
+  const sources = Math.max(
+    newestModification(join(directory, 'src')),
+    statSync(join(directory, 'tsconfig.json')).mtimeMs,
+    statSync(join(directory, project)).mtimeMs,
+  );
+  const built = join(directory, entry);
+  if (existsSync(built) && sources <= statSync(built).mtimeMs) return;
+  console.log(`building ${join(directory, 'dist')}/ (tsc -p ${project})...`);
+  execFileSync(process.execPath, [TSC, '-p', join(directory, project)], { stdio: 'inherit' });
 }
+
+buildIfStale('packages/redis-cache', 'dist/index.js', 'tsconfig.build.json');
+buildIfStale('.', 'dist/main.js', 'tsconfig.build.json');

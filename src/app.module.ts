@@ -3,7 +3,7 @@ import { APP_FILTER, APP_GUARD, APP_PIPE } from '@nestjs/core';
 import { AuthModule } from './auth/auth.module.js';
 import { AdminModule } from './admin/admin.module.js';
 import { MetricsModule } from './metrics/metrics.module.js';
-import { RedisCacheModule } from './cache/index.js';
+import { RedisCacheModule } from '@jobboard/redis-cache';
 import { AllExceptionsFilter } from './common/http/all-exceptions.filter.js';
 import { StrictValidationPipe } from './common/validation/strict-validation.pipe.js';
 import { UndeclaredQueryGuard } from './common/validation/undeclared-query.guard.js';

@@ -1,11 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { spawnSync } from 'node:child_process';
-import { REDIS_CACHE_CLIENT } from '../src/cache/cache.constants.js';
-import { CacheService } from '../src/cache/index.js';
-import type { RedisClient } from '../src/cache/redis-client.factory.js';
+import { CacheService } from '@jobboard/redis-cache';
+import { commandCounts, TestRedisServer } from '@jobboard/redis-cache/testing';
 import { seedDatabase } from '../src/database/seed.js';
 import { ApiClient } from './support/api-client.js';
-import { commandCounts, TestRedisServer } from './support/redis-server.js';
 import { startTestApp, type TestApp } from './support/test-app.js';
 
 const PREFIX = `e2e${process.pid}:`;
@@ -42,8 +40,9 @@ describe('cached API on Redis and PostgreSQL', () => {
       CACHE_OP_TIMEOUT_MS: '150',
       ADMIN_TOKEN,
     });
-    const client = t.app.get<RedisClient>(REDIS_CACHE_CLIENT);
-    for (let i = 0; i < 200 && !client.isReady; i++) await new Promise((resolve) => setTimeout(resolve, 10));
+    const cache = t.app.get(CacheService);
+    for (let i = 0; i < 200 && cache.status().redis !== 'up'; i++)
+      await new Promise((r) => setTimeout(r, 10));
     expect(t.app.get(CacheService).backend).toBe('redis');
     console.log(`cache e2e: Redis ${redis.url}, ${t.database.location}`);
     api = new ApiClient(t.app);

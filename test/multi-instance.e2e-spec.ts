@@ -3,7 +3,7 @@ import { performance } from 'node:perf_hooks';
 import { openDatabase } from '../src/database/database.connection.js';
 import { runMigrations } from '../src/database/migrate.js';
 import { seedDatabase } from '../src/database/seed.js';
-import { TestRedisServer } from './support/redis-server.js';
+import { TestRedisServer } from '@jobboard/redis-cache/testing';
 import { startAppCluster, type AppCluster, type SpawnedApp } from './support/spawn-app.js';
 import { createScratchDatabase, type ScratchDatabase } from './support/test-database.js';
 

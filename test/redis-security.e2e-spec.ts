@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { performance } from 'node:perf_hooks';
-import { TestRedisServer } from './support/redis-server.js';
+import { TestRedisServer } from '@jobboard/redis-cache/testing';
 import {
   runAppExpectingExit,
   spawnApp,
@@ -8,7 +8,7 @@ import {
   freePort,
   type SpawnedApp,
 } from './support/spawn-app.js';
-import { makeTlsFiles, type TlsFiles } from './support/tls-certs.js';
+import { makeTlsFiles, type TlsFiles } from '@jobboard/redis-cache/testing';
 
 /** A secret that must never appear in a log line, a health body or an error body, whatever goes wrong. */
 const CANARY = 'CANARY-9f3e';

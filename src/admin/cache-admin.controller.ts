@@ -1,6 +1,6 @@
 import { Controller, Get, HttpCode, Post, UseGuards } from '@nestjs/common';
 import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
-import { CacheService } from '../cache/index.js';
+import { CacheService } from '@jobboard/redis-cache';
 import { AdminTokenGuard } from './admin-token.guard.js';
 
 /** Operators' view of the cache (ARCHITECTURE.md §7): counters and circuit state, never key names or values. */

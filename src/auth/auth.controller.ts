@@ -7,7 +7,7 @@ import {
   ApiTags,
   ApiTooManyRequestsResponse,
 } from '@nestjs/swagger';
-import { InvalidatesCache } from '../cache/index.js';
+import { InvalidatesCache } from '@jobboard/redis-cache';
 import { UserProfileDto } from '../users/dto/user.response.js';
 import { JwtAuthGuard } from './auth.guards.js';
 import type { AuthUser } from './auth.types.js';

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { HealthIndicatorService } from '@nestjs/terminus';
-import { CacheService } from '../cache/index.js';
+import { CacheService } from '@jobboard/redis-cache';
 
 const PING_DEADLINE_MS = 300;
 

@@ -20,7 +20,7 @@ import {
   ApiTags,
 } from '@nestjs/swagger';
 import { JwtAuthGuard } from '../auth/auth.guards.js';
-import { Cached, InvalidatesCache } from '../cache/index.js';
+import { Cached, InvalidatesCache } from '@jobboard/redis-cache';
 import type { AuthUser } from '../auth/auth.types.js';
 import { CurrentUser } from '../auth/current-user.decorator.js';
 import { IdParams } from '../common/dto/id.params.js';

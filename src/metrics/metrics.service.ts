@@ -2,7 +2,7 @@ import { Injectable, OnModuleInit } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
 import type { FastifyInstance } from 'fastify';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
-import { CacheStore, L1Tier, type L2Outcome } from '../cache/index.js';
+import { CacheStore, L1Tier, type L2Outcome } from '@jobboard/redis-cache';
 
 const CIRCUIT_STATE = { closed: 0, 'half-open': 1, open: 2 } as const;
 

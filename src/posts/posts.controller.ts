@@ -21,7 +21,7 @@ import {
 import { JwtAuthGuard, OptionalJwtAuthGuard } from '../auth/auth.guards.js';
 import type { AuthUser } from '../auth/auth.types.js';
 import { CurrentUser } from '../auth/current-user.decorator.js';
-import { Cached, InvalidatesCache } from '../cache/index.js';
+import { Cached, InvalidatesCache } from '@jobboard/redis-cache';
 import { IdParams } from '../common/dto/id.params.js';
 import { PaginationQuery } from '../common/dto/pagination.query.js';
 import { ListPostsQuery, PostContentDto, PostDto, PostPageDto, UserIdParams } from './dto/posts.dto.js';

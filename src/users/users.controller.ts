@@ -3,7 +3,7 @@ import { ApiBearerAuth, ApiNoContentResponse, ApiOkResponse, ApiTags } from '@ne
 import { JwtAuthGuard, OptionalJwtAuthGuard } from '../auth/auth.guards.js';
 import type { AuthUser } from '../auth/auth.types.js';
 import { CurrentUser } from '../auth/current-user.decorator.js';
-import { Cached, InvalidatesCache } from '../cache/index.js';
+import { Cached, InvalidatesCache } from '@jobboard/redis-cache';
 import { IdParams } from '../common/dto/id.params.js';
 import { ListUsersQuery } from './dto/list-users.query.js';
 import { UserPageDto, UserProfileDto } from './dto/user.response.js';

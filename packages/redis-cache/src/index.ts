@@ -1,0 +1,10 @@
+export { Cached, InvalidatesCache } from './decorators/cached.decorator.js';
+export { CacheService } from './redis-cache.service.js';
+export { RedisCacheModule } from './redis-cache.module.js';
+export { CacheStore } from './storage/cache-store.js';
+export { CacheConfigurationError } from './decorators/cache-registry.js';
+export type { CachedOptions, RedisCacheModuleOptions } from './redis-cache.types.js';
+export type { Ttl } from './keys/ttl.util.js';
+export { X_CACHE_HEADER } from './redis-cache.constants.js';
+export { L1Tier } from './tiers/l1-tier.js';
+export type { L2Outcome, PrefixCounters } from './storage/cache-store.js';

@@ -1,0 +1,113 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { LRUCache } from 'lru-cache';
+import { performance } from 'node:perf_hooks';
+import { REDIS_CACHE_OPTIONS } from '../redis-cache.module-definition.js';
+import type { RedisCacheModuleOptions } from '../redis-cache.types.js';
+import { DEFAULT_L1_TTL_MS, InvalidationBus } from '../invalidation/invalidation-bus.js';
+
+/** One response held in process memory. */
+export interface L1Entry {
+  etag: string;
+  contentType: string;
+  /** The response bytes, in a Buffer of their own (never a slice pinning a larger socket read). */
+  body: Buffer;
+  /** Redis generations the entry was verified against; null when it was filled while Redis could not be read. */
+  generations: string[] | null;
+  /** When the fill (or the L2 read it came from) started, in performance.now() time. */
+  verifiedAt: number;
+  /** The invalidation ledger's position at that moment: a later bump of its prefixes makes it out of date. */
+  snapshot: number;
+}
+
+/** Where one cached response lives (the same shape as CacheStore's EntryLocation). */
+interface L1Location {
+  entryKey: string;
+  generationKeys: string[];
+}
+
+export const DEFAULT_L1_MAX_ENTRIES = 10_000;
+export const DEFAULT_L1_MAX_BYTES = 64 * 1024 * 1024;
+/** Accounted per entry on top of its bytes: the key, headers and object overhead, so tiny bodies are bounded too. */
+const ENTRY_OVERHEAD_BYTES = 256;
+
+/** A copy of `bytes` in memory of its own, so that the entry's accounted size is what it really holds. */
+export function ownedBytes(bytes: string | Buffer): Buffer {
+  if (typeof bytes === 'string') {
+    const owned = Buffer.allocUnsafeSlow(Buffer.byteLength(bytes));
+    owned.write(bytes);
+    return owned;
+  }
+  const owned = Buffer.allocUnsafeSlow(bytes.length);
+  bytes.copy(owned);
+  return owned;
+}
+
+/**
+ * The in-process tier: an LRU bounded by entries and by bytes, in front of Redis. An entry is served without a
+ * round trip while none of its prefixes has been invalidated since it was verified (the ledger) and either it was
+ * verified less than `CACHE_L1_TTL` ago or the invalidation bus has covered it since. Otherwise the caller reads
+ * Redis, which re-verifies and refills it. Filled from L2 hits (remaining TTL), from misses (the route's TTL), and,
+ * while Redis cannot be read, from the database with the TTL capped at `CACHE_L1_TTL`.
+ */
+@Injectable()
+export class L1Tier {
+  readonly enabled: boolean;
+  /** How long an entry may be served on its own authority: the bound on staleness between instances. */
+  readonly ttlMs: number;
+  private readonly lru: LRUCache<string, L1Entry> | undefined;
+
+  constructor(
+    @Inject(REDIS_CACHE_OPTIONS) options: RedisCacheModuleOptions,
+    private readonly bus: InvalidationBus,
+  ) {
+    const maxEntries = options.l1?.maxEntries ?? DEFAULT_L1_MAX_ENTRIES;
+    const maxBytes = options.l1?.maxBytes ?? DEFAULT_L1_MAX_BYTES;
+    this.ttlMs = options.l1?.ttlMs ?? DEFAULT_L1_TTL_MS;
+    // Without Redis the memory store is the only tier; a second copy in front of it would only cost memory.
+    this.enabled = Boolean(options.url) && maxEntries > 0 && maxBytes > 0 && this.ttlMs > 0;
+    if (!this.enabled) return;
+    this.lru = new LRUCache<string, L1Entry>({
+      max: maxEntries,
+      maxSize: maxBytes,
+      sizeCalculation: (entry, key) =>
+        entry.body.length +
+        2 * (key.length + entry.etag.length + entry.contentType.length) +
+        ENTRY_OVERHEAD_BYTES,
+    });
+    bus.onEntriesDeleted((physicalPrefix) => this.deleteByPrefix(physicalPrefix));
+  }
+
+  /** The entry if it can be served as it is; undefined sends the caller to Redis. */
+  get(location: L1Location, now = performance.now()): L1Entry | undefined {
+    const entry = this.lru?.get(location.entryKey);
+    if (!entry) return undefined;
+    if (!this.bus.ledger.isCurrent(location.generationKeys, entry.snapshot)) {
+      this.lru!.delete(location.entryKey);
+      return undefined;
+    }
+    if (now - entry.verifiedAt < this.ttlMs) return entry;
+    if (entry.generations !== null && this.bus.coversSince(entry.verifiedAt, now)) return entry;
+    return undefined;
+  }
+
+  /** Stores an entry unless it is already out of date; `ttlMs` is capped for entries Redis never verified. */
+  set(location: L1Location, entry: L1Entry, ttlMs: number): void {
+    if (!this.lru) return;
+    const ttl = Math.floor(entry.generations === null ? Math.min(ttlMs, this.ttlMs) : ttlMs);
+    if (ttl <= 0 || !this.bus.ledger.isCurrent(location.generationKeys, entry.snapshot)) return;
+    this.lru.set(location.entryKey, entry, { ttl });
+  }
+
+  deleteByPrefix(physicalPrefix: string): void {
+    if (!this.lru) return;
+    for (const key of [...this.lru.keys()]) if (key.startsWith(physicalPrefix)) this.lru.delete(key);
+  }
+
+  get entries(): number {
+    return this.lru?.size ?? 0;
+  }
+
+  get bytes(): number {
+    return this.lru?.calculatedSize ?? 0;
+  }
+}
