@@ -47,6 +47,21 @@ export function versionOf(name) {
   }
 }
 
+/** The commit the bench ran on, with `-dirty` when the tree has uncommitted changes. */
+export function gitCommit() {
+  try {
+    const commit = execFileSync('git', ['rev-parse', '--short', 'HEAD'], {
+      cwd: root,
+      encoding: 'utf8',
+    }).trim();
+    const dirty =
+      execFileSync('git', ['status', '--porcelain'], { cwd: root, encoding: 'utf8' }).trim() !== '';
+    return dirty ? `${commit}-dirty` : commit;
+  } catch {
+    return 'unknown';
+  }
+}
+
 /** A connection URL as printed: the password masked. */
 export function redactUrl(url) {
   const parsed = new URL(url);

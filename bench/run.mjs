@@ -11,7 +11,7 @@
 //             processes with half the connections each (a coherence check before each round's load)
 // All six are interleaved in every round (the order rotates). Medians of req/s, p50/p99 latency and server CPU per
 // request; Redis commands per hit and per miss (INFO commandstats) for l1, l2 and official, and per request under
-// load for every mode. Results: bench/results/*.json, *.md, *.svg (latest.md, latest.svg).
+// load for every mode. Results: bench/results/*.json, *.md, *.svg (latest.json, latest.md and latest.svg tracked).
 //
 // Options: --duration S (10) --connections N (50) --rounds N (3) --jobs N (10000). Needs a PostgreSQL server:
 // BENCH_DATABASE_URL, TEST_DATABASE_URL or DATABASE_URL (a scratch database is created and dropped there).
@@ -32,6 +32,7 @@ import {
   seedJobs,
   ticksPerSecond,
   versionOf,
+  gitCommit,
 } from './lib.mjs';
 
 const { values: opts } = parseArgs({
@@ -51,11 +52,13 @@ const AUTOCANNON = join(root, 'node_modules/autocannon/autocannon.js');
 
 /** What each app mode adds to the shared environment; nothing else differs between them. */
 const MODE_ENV = {
-  l1: { CACHE_BENCH_MODE: 'redis-cache' },
-  l2: { CACHE_BENCH_MODE: 'redis-cache', CACHE_L1_MAX_ENTRIES: '0' },
-  official: { CACHE_BENCH_MODE: 'official' },
-  off: { CACHE_BENCH_MODE: 'off' },
+  l1: {},
+  l2: { CACHE_L1_MAX_ENTRIES: '0' },
+  official: { CACHE_ENABLED: 'false' },
+  off: { CACHE_ENABLED: 'false' },
 };
+/** The process each mode runs: the product's entry point, or the bench-only one that adds the peer interceptor. */
+const MODE_ENTRY = { official: join(root, 'bench/peers/official-cache.mjs') };
 const APP_MODES = Object.keys(MODE_ENV);
 const SINGLE_MODES = [...APP_MODES, 'ceiling'];
 const ROTATION = [...SINGLE_MODES, 'cluster'];
@@ -364,7 +367,7 @@ async function main() {
 
   const servers = {};
   for (const mode of APP_MODES) {
-    const app = await spawnApp(envOf(mode), { timeoutMs: 60_000 });
+    const app = await spawnApp(envOf(mode), { timeoutMs: 60_000, entry: MODE_ENTRY[mode] });
     apps.push(app);
     ownPids.add(app.process.pid);
     servers[mode] = { url: app.baseUrl, pid: app.process.pid, app };
@@ -660,8 +663,10 @@ async function main() {
         'drizzle-orm',
         'pg',
         'pino',
+        '@jobboard/redis-cache',
       ].map((name) => [name, versionOf(name)]),
     ),
+    commit: gitCommit(),
     redis: redisVersion,
     path: PATH,
     bodyBytes: Buffer.byteLength(reference.text),
@@ -673,10 +678,12 @@ async function main() {
       `autocannon -c ${perInstance} -d ${DURATION} at the same time; ${clusterOrder}`,
     appConfig:
       'one build (dist/main.js via scripts/app-cluster.mjs spawnApp), NODE_ENV=development, global ValidationPipe + ' +
-      'guards + request logging (LOG_LEVEL=info, stdout piped to the bench) on; only CACHE_BENCH_MODE and ' +
-      'CACHE_L1_MAX_ENTRIES (l2) differ, plus a CACHE_PREFIX per mode',
+      'guards + request logging (LOG_LEVEL=info, stdout piped to the bench) on; only CACHE_ENABLED (official, off), ' +
+      'CACHE_L1_MAX_ENTRIES (l2) and the entry point (official: bench/peers/official-cache.mjs, the same app plus ' +
+      'the official CacheInterceptor) differ, plus a CACHE_PREFIX per mode',
     appEnv: { ...baseEnv, DATABASE_URL: redactUrl(databaseUrl) },
     modeEnv: MODE_ENV,
+    modeEntry: MODE_ENTRY,
   };
   environment.runSeconds = Math.round((Date.now() - benchStarted) / 1000);
   const report = {
@@ -694,6 +701,7 @@ async function main() {
   mkdirSync(resultsDir, { recursive: true });
   const stamp = environment.date.replace(/[:.]/g, '-');
   writeFileSync(join(resultsDir, `jobs-list-${stamp}.json`), `${JSON.stringify(report, null, 2)}\n`);
+  writeFileSync(join(resultsDir, 'latest.json'), `${JSON.stringify(report, null, 2)}\n`);
 
   const svg = barChart(
     `Jobs list: median req/s per mode (${ROUNDS} rounds, ${os.cpus().length} cores)`,
@@ -745,14 +753,17 @@ async function main() {
       `# Jobs list benchmark (${environment.date})`,
       '',
       `\`${environment.command}\` on ${environment.machine}, Node ${environment.node}, Redis ${environment.redis}; ` +
-        `${environment.runSeconds} s in all.`,
+        `${environment.runSeconds} s in all. @jobboard/redis-cache ` +
+        `${environment.packages['@jobboard/redis-cache']} at commit ${environment.commit}.`,
       `GET \`${PATH}\` (${environment.bodyBytes} bytes, byte-identical in every mode and instance, checked before load). ` +
         `${environment.load}. ${environment.appConfig}.`,
       `Modes: ${APP_MODES.map(
         (m) =>
-          `${m} = \`${Object.entries(MODE_ENV[m])
-            .map(([k, v]) => `${k}=${v}`)
-            .join(' ')}\``,
+          `${m} = \`${
+            Object.entries(MODE_ENV[m])
+              .map(([k, v]) => `${k}=${v}`)
+              .join(' ') || '(defaults)'
+          }\`${MODE_ENTRY[m] ? ` via bench/peers/${MODE_ENTRY[m].split('/').at(-1)}` : ''}`,
       ).join(', ')}, ceiling = node:http with the same bytes.`,
       `Cluster: ${environment.cluster}. The machine has ${os.cpus().length} cores: the two instances, the two ` +
         'autocannon processes and Redis share them, so the aggregate is bounded by CPU, not by the cache.',

@@ -20,7 +20,7 @@ export interface AppCluster {
 
 export declare function spawnApp(
   env: Record<string, string>,
-  options?: { timeoutMs?: number },
+  options?: { timeoutMs?: number; entry?: string },
 ): Promise<SpawnedApp>;
 
 export declare function startAppCluster(

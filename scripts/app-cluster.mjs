@@ -3,22 +3,13 @@
 // test/support/spawn-app.ts) and by `npm run bench`. Plain ESM so both can import it; types in app-cluster.d.mts.
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { createServer } from 'node:net';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { freePort } from '@jobboard/redis-cache/testing';
 
 export const MAIN = join(dirname(fileURLToPath(import.meta.url)), '../dist/main.js');
 
-/** A free TCP port on the loopback interface, found by binding port 0 and releasing it. */
-export async function freePort() {
-  const server = createServer();
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address();
-  server.close();
-  await once(server, 'close');
-  return port;
-}
+export { freePort };
 
 /** The environment of a child: exactly `env` on top of PATH and HOME, on loopback. */
 function childEnv(port, env) {
@@ -32,12 +23,12 @@ function childEnv(port, env) {
 }
 
 /**
- * Runs one instance and waits for /health. `output()` is everything it printed so far (stdout and stderr);
+ * Runs one instance (of `entry`, dist/main.js unless a benchmark names its own) and waits for /health. `output()` is everything it printed so far (stdout and stderr);
  * `stop()` sends SIGTERM and resolves with how it ended (`killed`: it had to be SIGKILLed after 15 s).
  */
-export async function spawnApp(env, { timeoutMs = 30_000 } = {}) {
+export async function spawnApp(env, { timeoutMs = 30_000, entry = MAIN } = {}) {
   const port = await freePort();
-  const child = spawn(process.execPath, [MAIN], {
+  const child = spawn(process.execPath, [entry], {
     env: childEnv(port, env),
     stdio: ['ignore', 'pipe', 'pipe'],
   });

@@ -1,4 +1,4 @@
-import { DynamicModule, Module } from '@nestjs/common';
+import { DynamicModule, Module, type Type } from '@nestjs/common';
 import { APP_FILTER, APP_GUARD, APP_PIPE } from '@nestjs/core';
 import { AuthModule } from './auth/auth.module.js';
 import { AdminModule } from './admin/admin.module.js';
@@ -7,7 +7,6 @@ import { RedisCacheModule } from '@jobboard/redis-cache';
 import { AllExceptionsFilter } from './common/http/all-exceptions.filter.js';
 import { StrictValidationPipe } from './common/validation/strict-validation.pipe.js';
 import { UndeclaredQueryGuard } from './common/validation/undeclared-query.guard.js';
-import { officialCacheBenchModule } from './bench/official-cache.module.js';
 import { AppConfig } from './config/app-config.js';
 import { AppConfigModule, type EnvOverrides } from './config/config.module.js';
 import { HealthModule } from './health/health.module.js';
@@ -26,24 +25,20 @@ export function createValidationPipe(): StrictValidationPipe {
   });
 }
 
-function requireRedis(config: AppConfig): string {
-  if (!config.redis.url) throw new Error('CACHE_BENCH_MODE=official needs REDIS_URL');
-  return config.redis.url;
-}
+/** Modules composed into the app ahead of its own, e.g. the peer cache a benchmark compares with (bench/peers). */
+export type ExtraImports = (Type | DynamicModule | Promise<DynamicModule>)[];
 
 @Module({})
 export class AppModule {
   /**
    * @param env values that win over the process environment (tests give each app its own database).
-   * @param config the configuration main.ts already loaded; only `npm run bench`'s peer mode needs it here.
+   * @param extraImports modules composed in ahead of the app's own (none in production).
    */
-  static forRoot(env: EnvOverrides = {}, config?: AppConfig): DynamicModule {
-    const benchPeer =
-      config?.cache.benchMode === 'official' ? [officialCacheBenchModule(requireRedis(config), 120_000)] : [];
+  static forRoot(env: EnvOverrides = {}, extraImports: ExtraImports = []): DynamicModule {
     return {
       module: AppModule,
       imports: [
-        ...benchPeer,
+        ...extraImports,
         AppConfigModule.forRoot(env),
         RedisCacheModule.forRootAsync({
           isGlobal: true,
@@ -58,8 +53,7 @@ export class AppModule {
               maxBytes: config.cache.l1MaxBytes,
               ttlMs: config.cache.l1TtlMs,
             },
-            argumentPipe: createValidationPipe(),
-            enabled: config.cache.benchMode === 'redis-cache',
+            enabled: config.cache.enabled,
             // Every unguarded cached route here is public by declaration; no app-global guard needs to see its hits.
             fastHits: true,
           }),

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { spawnSync } from 'node:child_process';
-import { CacheService } from '@jobboard/redis-cache';
+import { RedisCacheService } from '@jobboard/redis-cache';
 import { commandCounts, TestRedisServer } from '@jobboard/redis-cache/testing';
 import { seedDatabase } from '../src/database/seed.js';
 import { ApiClient } from './support/api-client.js';
@@ -40,10 +40,10 @@ describe('cached API on Redis and PostgreSQL', () => {
       CACHE_OP_TIMEOUT_MS: '150',
       ADMIN_TOKEN,
     });
-    const cache = t.app.get(CacheService);
+    const cache = t.app.get(RedisCacheService);
     for (let i = 0; i < 200 && cache.status().redis !== 'up'; i++)
       await new Promise((r) => setTimeout(r, 10));
-    expect(t.app.get(CacheService).backend).toBe('redis');
+    expect(t.app.get(RedisCacheService).stats().backend).toBe('redis');
     console.log(`cache e2e: Redis ${redis.url}, ${t.database.location}`);
     api = new ApiClient(t.app);
     await seedDatabase(t.database.db, { users: 20, jobs: 80, posts: 60, seed: 5 });
@@ -120,7 +120,7 @@ describe('cached API on Redis and PostgreSQL', () => {
   });
 
   it('after a job write, every affected list misses and shows it; posts and users stay cached; no SCAN or KEYS', async () => {
-    await t.app.get(CacheService).clear();
+    await t.app.get(RedisCacheService).clear();
     await missThenHit('/api/jobs?location=Oslo&limit=100');
     await missThenHit('/api/jobs/stats/overview');
     await missThenHit('/api/posts?limit=4');
@@ -175,7 +175,7 @@ describe('cached API on Redis and PostgreSQL', () => {
   });
 
   it("never shows one viewer's isFollowing to another, and a follow refreshes counts, lists and the feed", async () => {
-    await t.app.get(CacheService).clear();
+    await t.app.get(RedisCacheService).clear();
     const listPath = '/api/users/list?search=Bob%20Cache';
     await missThenHit(listPath, ada.token);
     await missThenHit(listPath, bob.token);
@@ -308,7 +308,7 @@ describe('cached API on Redis and PostgreSQL', () => {
     await untilStored();
     expect((await api.get(`/api/jobs/${job.id}`)).headers['x-cache']).toBe('HIT');
     expect((await api.get(`/api/jobs/${job.id}`)).headers['x-cache']).toBe('HIT');
-    await t.app.get(CacheService).invalidate(`jobs:item:${job.id}`);
+    await t.app.get(RedisCacheService).invalidate(`jobs:item:${job.id}`);
     expect((await api.get(`/api/jobs/${job.id}`)).headers['x-cache']).toBe('MISS');
     expect((await api.get(`/api/jobs/${job.id}`)).headers['x-cache']).toBe('HIT');
     const after = await snapshot();

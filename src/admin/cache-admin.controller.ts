@@ -1,6 +1,6 @@
 import { Controller, Get, HttpCode, Post, UseGuards } from '@nestjs/common';
 import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
-import { CacheService } from '@jobboard/redis-cache';
+import { RedisCacheService } from '@jobboard/redis-cache';
 import { AdminTokenGuard } from './admin-token.guard.js';
 
 /** Operators' view of the cache (ARCHITECTURE.md §7): counters and circuit state, never key names or values. */
@@ -9,7 +9,7 @@ import { AdminTokenGuard } from './admin-token.guard.js';
 @UseGuards(AdminTokenGuard)
 @Controller('cache')
 export class CacheAdminController {
-  constructor(private readonly cache: CacheService) {}
+  constructor(private readonly cache: RedisCacheService) {}
 
   @Get('stats')
   stats() {

@@ -37,7 +37,7 @@ describe('AppConfig', () => {
         l1MaxBytes: 64 * 1024 * 1024,
         l1TtlMs: 5_000,
         opTimeoutMs: 150,
-        benchMode: 'redis-cache',
+        enabled: true,
       });
     });
 

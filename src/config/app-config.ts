@@ -30,7 +30,7 @@ export class AppConfig {
     readonly l1MaxBytes: number;
     readonly l1TtlMs: number;
     readonly opTimeoutMs: number;
-    readonly benchMode: EnvironmentVariables['CACHE_BENCH_MODE'];
+    readonly enabled: boolean;
   };
   readonly auth: {
     readonly jwtSecret: string;
@@ -68,7 +68,7 @@ export class AppConfig {
       l1MaxBytes: env.CACHE_L1_MAX_BYTES,
       l1TtlMs: parseDurationMs(env.CACHE_L1_TTL)!,
       opTimeoutMs: env.CACHE_OP_TIMEOUT_MS,
-      benchMode: env.CACHE_BENCH_MODE,
+      enabled: env.CACHE_ENABLED,
     };
     this.auth = {
       jwtSecret: env.JWT_SECRET ?? DEVELOPMENT_JWT_SECRET,
@@ -104,6 +104,7 @@ export class AppConfig {
       database: this.database.url ? maskUrl(this.database.url) : `pglite:${this.database.pgliteDir}`,
       redis: this.redis.url ? maskUrl(this.redis.url) : 'disabled (memory only)',
       cachePrefix: this.cache.prefix,
+      cacheEnabled: this.cache.enabled,
       adminToken: this.auth.adminToken ? 'set' : 'unset (admin endpoints answer 401)',
       jwtSecret: this.usesDevelopmentJwtSecret ? 'development default' : 'set',
       bodyLimit: this.http.bodyLimit,

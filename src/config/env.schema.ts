@@ -16,7 +16,6 @@ import { IsIntBetween } from '../common/validation/validators.js';
 import { parseDurationMs } from './duration.util.js';
 
 export const NODE_ENVS = ['development', 'production', 'test'] as const;
-export const CACHE_BENCH_MODES = ['redis-cache', 'off', 'official'] as const;
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
 const isProduction = (env: EnvironmentVariables) => env.NODE_ENV === 'production';
@@ -172,12 +171,10 @@ export class EnvironmentVariables {
   @IsString({ message: 'ADMIN_TOKEN must be set in production' })
   ADMIN_TOKEN?: string;
 
-  /**
-   * Benchmark-only: `redis-cache` (the product), `off` (no caching: the database path), `official` (the official
-   * @nestjs/cache-manager CacheInterceptor with a Keyv/@keyv/redis store, the peer `npm run bench` compares with).
-   */
-  @IsIn(CACHE_BENCH_MODES)
-  CACHE_BENCH_MODE: (typeof CACHE_BENCH_MODES)[number] = 'redis-cache';
+  /** `false` serves every route uncached (the decorators pass through; patterns are still checked at start-up). */
+  @Transform(toBoolean)
+  @IsBoolean()
+  CACHE_ENABLED = true;
 
   @IsIn(LOG_LEVELS)
   LOG_LEVEL: (typeof LOG_LEVELS)[number] = 'info';

@@ -106,6 +106,8 @@ describe('validateEnv', () => {
     ['MIGRATE_ON_START', '1'],
     ['MIGRATE_ON_START', CANARY],
     ['SEED_ON_EMPTY', 'TRUE'],
+    ['CACHE_ENABLED', 'off'],
+    ['CACHE_ENABLED', CANARY],
     ['CORS_ORIGINS', 'ftp://x'],
     ['CORS_ORIGINS', `ftp://${CANARY}`],
     ['CORS_ORIGINS', `http://localhost:3000,${CANARY}`],

@@ -2,7 +2,7 @@ import { Injectable, OnModuleInit } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
 import type { FastifyInstance } from 'fastify';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
-import { CacheStore, L1Tier, type L2Outcome } from '@jobboard/redis-cache';
+import { RedisCacheService } from '@jobboard/redis-cache';
 
 const CIRCUIT_STATE = { closed: 0, 'half-open': 1, open: 2 } as const;
 
@@ -17,8 +17,7 @@ export class MetricsService implements OnModuleInit {
 
   constructor(
     private readonly adapterHost: HttpAdapterHost,
-    store: CacheStore,
-    l1: L1Tier,
+    cache: RedisCacheService,
   ) {
     collectDefaultMetrics({ register: this.registry });
     // These gauges end in _total, which promtool's lint reserves for counters; the unsuffixed ones remain.
@@ -37,7 +36,7 @@ export class MetricsService implements OnModuleInit {
       registers,
       collect() {
         this.reset();
-        for (const [prefix, c] of store.prefixCounters) {
+        for (const [prefix, c] of Object.entries(cache.stats().prefixes)) {
           this.inc({ prefix, result: 'hit_l1' }, c.l1Hits);
           this.inc({ prefix, result: 'hit_l2' }, c.l2Hits);
           this.inc({ prefix, result: 'miss' }, c.misses);
@@ -72,7 +71,7 @@ export class MetricsService implements OnModuleInit {
         registers,
         collect() {
           this.reset();
-          for (const [prefix, c] of store.prefixCounters) this.inc({ prefix }, c[field]);
+          for (const [prefix, c] of Object.entries(cache.stats().prefixes)) this.inc({ prefix }, c[field]);
         },
       });
     const totals = [
@@ -90,7 +89,7 @@ export class MetricsService implements OnModuleInit {
         registers,
         collect() {
           this.reset();
-          this.inc(store.counters[field]);
+          this.inc(cache.stats().totals[field]);
         },
       });
     new Gauge({
@@ -98,7 +97,7 @@ export class MetricsService implements OnModuleInit {
       help: 'Circuit breaker around Redis: 0 closed, 1 half-open, 2 open.',
       registers,
       collect() {
-        this.set(CIRCUIT_STATE[store.circuit.state]);
+        this.set(CIRCUIT_STATE[cache.status().circuit]);
       },
     });
     new Gauge({
@@ -106,7 +105,7 @@ export class MetricsService implements OnModuleInit {
       help: 'Time the circuit has spent open or half-open since start.',
       registers,
       collect() {
-        this.set(store.circuit.timeOpenMs / 1000);
+        this.set(cache.stats().circuit.timeOpenMs / 1000);
       },
     });
     new Gauge({
@@ -114,7 +113,7 @@ export class MetricsService implements OnModuleInit {
       help: 'Entries held in this process (L1, or the memory store without Redis).',
       registers,
       collect() {
-        this.set(store.localEntries);
+        this.set(cache.stats().l1.entries);
       },
     });
     new Gauge({
@@ -122,7 +121,7 @@ export class MetricsService implements OnModuleInit {
       help: 'Bytes accounted in L1 (bounded by CACHE_L1_MAX_BYTES).',
       registers,
       collect() {
-        this.set(l1.bytes);
+        this.set(cache.stats().l1.bytes);
       },
     });
     const l2Duration = new Histogram({
@@ -132,8 +131,7 @@ export class MetricsService implements OnModuleInit {
       buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.15, 0.25, 0.5],
       registers,
     });
-    store.onL2Call = (durationMs: number, outcome: L2Outcome) =>
-      l2Duration.observe({ outcome }, durationMs / 1000);
+    cache.on('l2-call', ({ durationMs, outcome }) => l2Duration.observe({ outcome }, durationMs / 1000));
     this.httpDuration = new Histogram({
       name: 'http_request_duration_seconds',
       help: 'HTTP requests by method, route pattern and status code.',

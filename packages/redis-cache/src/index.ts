@@ -1,10 +1,33 @@
+// The public API of @jobboard/redis-cache: nothing else is importable (package.json `exports`).
 export { Cached, InvalidatesCache } from './decorators/cached.decorator.js';
-export { CacheService } from './redis-cache.service.js';
-export { RedisCacheModule } from './redis-cache.module.js';
-export { CacheStore } from './storage/cache-store.js';
-export { CacheConfigurationError } from './decorators/cache-registry.js';
-export type { CachedOptions, RedisCacheModuleOptions } from './redis-cache.types.js';
+export {
+  CacheConfigurationError,
+  InvalidKeyPatternError,
+  InvalidTtlError,
+  RedisCacheError,
+  UnsupportedPlatformError,
+  type RedisCacheErrorCode,
+} from './errors.js';
 export type { Ttl } from './keys/ttl.util.js';
+export type { CacheTotals, PrefixCounters } from './observability/cache-counters.js';
+export {
+  RedisCacheHealthIndicator,
+  type CacheIndicatorResult,
+  type CachePingCheckOptions,
+} from './observability/redis-cache.health.js';
 export { X_CACHE_HEADER } from './redis-cache.constants.js';
-export { L1Tier } from './tiers/l1-tier.js';
-export type { L2Outcome, PrefixCounters } from './storage/cache-store.js';
+export { RedisCacheModule } from './redis-cache.module.js';
+export { RedisCacheService } from './redis-cache.service.js';
+export type {
+  CacheBackend,
+  CachedOptions,
+  CacheHealth,
+  CacheRequest,
+  CacheStats,
+  CacheStatus,
+  CircuitState,
+  L2Outcome,
+  RedisCacheEvents,
+  RedisCacheModuleOptions,
+  RedisState,
+} from './redis-cache.types.js';

@@ -1,106 +1,106 @@
-import { Inject, Logger, Module, OnApplicationShutdown, OnModuleInit, type Provider } from '@nestjs/common';
-import { DiscoveryModule, HttpAdapterHost } from '@nestjs/core';
-import type { FastifyInstance } from 'fastify';
-import { REDIS_CACHE_CLIENT } from './redis-cache.constants.js';
-import { ConfigurableModuleClass, REDIS_CACHE_OPTIONS } from './redis-cache.module-definition.js';
-import type { RedisCacheModuleOptions } from './redis-cache.types.js';
+import { Inject, Module, OnModuleInit } from '@nestjs/common';
+import { DiscoveryModule } from '@nestjs/core';
 import { CacheInterceptor } from './decorators/cache.interceptor.js';
-import { CacheLookup } from './tiers/cache-lookup.js';
 import { CacheRegistry } from './decorators/cache-registry.js';
-import { CacheService } from './redis-cache.service.js';
-import { CacheStore, MIN_GENERATION_TTL_MS } from './storage/cache-store.js';
-import { registerConditionalGet } from './platform/conditional-get.hook.js';
-import { registerFastHits } from './platform/fast-hit.hook.js';
-import { FailureLog } from './resilience/failure-log.js';
 import { InvalidateCacheInterceptor } from './decorators/invalidate-cache.interceptor.js';
+import { UnsupportedPlatformError } from './errors.js';
 import { InvalidationBus } from './invalidation/invalidation-bus.js';
-import { L1Tier } from './tiers/l1-tier.js';
+import { Invalidator, MIN_GENERATION_TTL_MS } from './invalidation/invalidator.js';
 import { KeySpace } from './keys/key-space.js';
-import { createRedisClient, type RedisClient } from './storage/redis-client.factory.js';
+import { CacheCounters } from './observability/cache-counters.js';
+import { CacheEvents } from './observability/cache-events.js';
+import { RedisCacheHealthIndicator } from './observability/redis-cache.health.js';
+import { registerFastHits } from './platform/fast-hit.hook.js';
+import { registerConditionalGet, type FastifyInstanceLike } from './platform/fastify.platform.js';
+import { PlatformHost } from './platform/platform-host.js';
+import { ConfigurableModuleClass, REDIS_CACHE_OPTIONS } from './redis-cache.module-definition.js';
+import { RedisCacheService } from './redis-cache.service.js';
+import type { RedisCacheModuleOptions } from './redis-cache.types.js';
+import { RedisGateway } from './resilience/redis-gateway.js';
+import { STORAGE_PROVIDERS } from './storage/storage.providers.js';
+import { CacheLookup } from './tiers/cache-lookup.js';
+import { L1Tier } from './tiers/l1-tier.js';
+import { TieredCache } from './tiers/tiered-cache.js';
 
-const clientProvider: Provider = {
-  provide: REDIS_CACHE_CLIENT,
-  inject: [REDIS_CACHE_OPTIONS],
-  useFactory: (options: RedisCacheModuleOptions): RedisClient | undefined => {
-    if (!options.url) return undefined;
-    const client = createRedisClient(options.url, { tlsCaFile: options.tlsCaFile });
-    // Without an 'error' listener a dying connection crashes the process; with one, an outage is one log line.
-    const failures = new FailureLog(new Logger('RedisCache'));
-    client.on('error', (error: Error) => failures.report('connection', `Redis connection: ${error.message}`));
-    // Started, never awaited: the app serves (uncached) while Redis is absent, and the client keeps reconnecting.
-    client
-      .connect()
-      .catch((error: Error) => failures.report('connection', `Redis connection: ${error.message}`));
-    return client;
-  },
-};
+/** What the decorators' interceptors need; Nest instantiates them in each module that uses @Cached. */
+const INTERCEPTOR_DEPENDENCIES = [
+  CacheRegistry,
+  TieredCache,
+  CacheLookup,
+  Invalidator,
+  KeySpace,
+  PlatformHost,
+];
 
 /**
- * The cache: `@Cached` and `@InvalidatesCache` on any controller, backed by Redis through cache-manager and Keyv,
- * or by process memory when no URL is configured. Imports nothing from the application.
+ * The cache: `@Cached` and `@InvalidatesCache` on any controller, `RedisCacheService` and
+ * `RedisCacheHealthIndicator` for code, on Fastify or Express. Backed by Redis through cache-manager and Keyv, with
+ * an in-process tier in front, or by process memory alone when no URL is configured.
  *
  * @example
  * ```ts
- * RedisCacheModule.forRoot({ url: process.env.REDIS_URL, prefix: 'jobboard:', isGlobal: true })
+ * RedisCacheModule.forRoot({ url: process.env.REDIS_URL, prefix: 'myapp:', isGlobal: true })
  * ```
  */
 @Module({
   imports: [DiscoveryModule],
   providers: [
-    clientProvider,
+    ...STORAGE_PROVIDERS,
     {
       provide: KeySpace,
       inject: [REDIS_CACHE_OPTIONS],
       useFactory: (options: RedisCacheModuleOptions) =>
         new KeySpace(options.prefix.endsWith(':') ? options.prefix : `${options.prefix}:`),
     },
+    CacheCounters,
+    CacheEvents,
+    RedisGateway,
     CacheRegistry,
     InvalidationBus,
     L1Tier,
-    CacheStore,
+    Invalidator,
+    TieredCache,
     CacheLookup,
-    CacheService,
+    PlatformHost,
+    RedisCacheService,
+    RedisCacheHealthIndicator,
     CacheInterceptor,
     InvalidateCacheInterceptor,
   ],
   exports: [
-    CacheService,
+    RedisCacheService,
+    RedisCacheHealthIndicator,
     CacheInterceptor,
     InvalidateCacheInterceptor,
-    CacheRegistry,
-    CacheStore,
-    CacheLookup,
-    InvalidationBus,
-    L1Tier,
-    KeySpace,
-    REDIS_CACHE_CLIENT,
-    // @UseInterceptors(CacheInterceptor) instantiates the interceptor in the controller's module.
+    ...INTERCEPTOR_DEPENDENCIES,
     REDIS_CACHE_OPTIONS,
   ],
 })
-export class RedisCacheModule extends ConfigurableModuleClass implements OnModuleInit, OnApplicationShutdown {
+export class RedisCacheModule extends ConfigurableModuleClass implements OnModuleInit {
   constructor(
-    private readonly adapterHost: HttpAdapterHost,
     private readonly registry: CacheRegistry,
-    private readonly store: CacheStore,
+    private readonly invalidator: Invalidator,
     private readonly lookups: CacheLookup,
-    @Inject(REDIS_CACHE_CLIENT) private readonly client: RedisClient | undefined,
+    private readonly platforms: PlatformHost,
     @Inject(REDIS_CACHE_OPTIONS) private readonly options: RedisCacheModuleOptions,
   ) {
     super();
   }
 
   onModuleInit(): void {
-    this.store.generationTtlMs = Math.max(MIN_GENERATION_TTL_MS, 2 * this.registry.longestTtlMs);
-    const fastify = this.adapterHost.httpAdapter?.getInstance<FastifyInstance>();
-    if (!fastify) return;
+    this.invalidator.generationTtlMs = Math.max(MIN_GENERATION_TTL_MS, 2 * this.registry.longestTtlMs);
+    const platform = this.platforms.current;
+    if (!platform) return;
+    if (this.options.fastHits && platform.kind !== 'fastify')
+      throw new UnsupportedPlatformError(
+        `RedisCacheModule option fastHits needs Fastify; this application runs on ${platform.kind}. ` +
+          'Remove fastHits (every other feature works the same on Express)',
+      );
+    if (platform.kind !== 'fastify') return;
+    const fastify = this.platforms.instance<FastifyInstanceLike>()!;
     registerConditionalGet(fastify);
-    // Disabled means pass-through: no lookup at all, not even the fast path's (the bench's peers rely on it).
+    // Disabled means pass-through: no lookup at all, not even the fast path's.
     if (this.options.fastHits && this.options.enabled !== false)
       registerFastHits(fastify, this.registry, this.lookups);
-  }
-
-  async onApplicationShutdown(): Promise<void> {
-    if (this.client?.isOpen) this.client.destroy();
   }
 }

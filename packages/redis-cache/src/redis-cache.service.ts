@@ -1,67 +1,65 @@
 import { Injectable } from '@nestjs/common';
-import { parseKeyPattern } from './keys/cache-key.util.js';
-import type { CircuitState } from './resilience/circuit-breaker.js';
 import { CacheRegistry } from './decorators/cache-registry.js';
-import { CacheStore } from './storage/cache-store.js';
+import { InvalidKeyPatternError } from './errors.js';
+import { Invalidator } from './invalidation/invalidator.js';
+import { parseKeyPattern } from './keys/cache-key.util.js';
 import { KeySpace } from './keys/key-space.js';
+import { CacheCounters } from './observability/cache-counters.js';
+import { CacheEvents } from './observability/cache-events.js';
+import type { CircuitState } from './resilience/circuit-breaker.js';
+import { RedisGateway } from './resilience/redis-gateway.js';
+import type {
+  CacheBackend,
+  CacheHealth,
+  CacheStats,
+  CacheStatus,
+  RedisCacheEvents,
+  RedisState,
+} from './redis-cache.types.js';
 import { L1Tier } from './tiers/l1-tier.js';
+import { TieredCache } from './tiers/tiered-cache.js';
 
 /** Reads come from Redis only while it answers and the circuit is closed; otherwise from process memory. */
-const servingFrom = (redis: 'up' | 'down' | 'disabled', circuit: CircuitState) =>
-  redis === 'up' && circuit === 'closed' ? ('redis' as const) : ('memory' as const);
+const servingFrom = (redis: RedisState, circuit: CircuitState): CacheBackend =>
+  redis === 'up' && circuit === 'closed' ? 'redis' : 'memory';
 
-/** Invalidation and statistics for code outside the decorators (jobs, admin endpoints, tests). */
+/**
+ * The cache from code: invalidation outside the decorators, status and health for probes, statistics for
+ * dashboards, and events for metrics. Injectable anywhere once `RedisCacheModule` is imported (globally with
+ * `isGlobal: true`).
+ */
 @Injectable()
-export class CacheService {
+export class RedisCacheService {
   constructor(
     private readonly registry: CacheRegistry,
-    private readonly store: CacheStore,
+    private readonly invalidator: Invalidator,
+    private readonly tiers: TieredCache,
+    private readonly gateway: RedisGateway,
     private readonly keys: KeySpace,
     private readonly l1: L1Tier,
+    private readonly counters: CacheCounters,
+    private readonly events: CacheEvents,
   ) {}
 
-  get backend(): 'redis' | 'memory' {
-    return this.store.backend;
-  }
-
-  get counters() {
-    return { ...this.store.counters };
+  /**
+   * Where reads are served from right now, without touching the network: `redis` while Redis is connected and the
+   * circuit closed, `memory` (L1, or the memory store when Redis is not configured) otherwise.
+   */
+  status(): CacheStatus {
+    const redis = this.gateway.state;
+    const circuit = this.gateway.circuit.state;
+    return { backend: servingFrom(redis, circuit), redis, circuit };
   }
 
   /**
-   * Where reads are served from right now: `redis` while Redis is connected and the circuit closed, `memory`
-   * (L1, or the memory store when Redis is not configured) otherwise.
+   * What `/health/cache` reports: where reads are served from, Redis's state and PING time (under `deadlineMs`, so
+   * a frozen Redis answers as `down` in time), the circuit, hit rate and entries held in this process. Never throws.
    */
-  status() {
-    const redis = this.store.redisStatus;
-    const circuit = this.store.circuit.state;
-    return { backend: servingFrom(redis, circuit), redis, circuit } as const;
-  }
-
-  /** Totals and per route prefix, circuit state and L1 occupancy: numbers only, never key names or values. */
-  stats() {
-    const { state, timeOpenMs } = this.store.circuit;
-    return {
-      backend: this.store.backend,
-      circuit: { state, timeOpenMs: Math.round(timeOpenMs) },
-      totals: this.counters,
-      prefixes: Object.fromEntries(
-        [...this.store.prefixCounters].map(([label, counters]) => [label, { ...counters }]),
-      ),
-      l1: { entries: this.store.localEntries, bytes: this.l1.bytes },
-    };
-  }
-
-  /**
-   * What `/health/cache` reports: where reads are served from, Redis's state and PING time (under `deadlineMs`,
-   * so a frozen Redis answers as `down` in time), the circuit, hit rate and entries held in this process.
-   */
-  async health(deadlineMs: number) {
-    const latencyMs = await this.store.ping(deadlineMs);
-    const configured = this.store.redisStatus !== 'disabled';
-    const redis = !configured ? 'disabled' : latencyMs === null ? 'down' : 'up';
-    const circuit = this.store.circuit.state;
-    const { hits, misses } = this.store.counters;
+  async health(deadlineMs: number): Promise<CacheHealth> {
+    const latencyMs = await this.gateway.ping(deadlineMs);
+    const redis: RedisState = !this.gateway.client ? 'disabled' : latencyMs === null ? 'down' : 'up';
+    const circuit = this.gateway.circuit.state;
+    const { hits, misses } = this.counters.totals;
     return {
       backend: servingFrom(redis, circuit),
       redis,
@@ -70,28 +68,63 @@ export class CacheService {
       hits,
       misses,
       hitRatePercent: hits + misses === 0 ? null : Math.round((hits / (hits + misses)) * 1000) / 10,
-      l1Entries: this.store.localEntries,
-    } as const;
+      l1Entries: this.tiers.localEntries,
+    };
+  }
+
+  /** Totals and per route prefix, circuit state and L1 occupancy: numbers only, never key names or values. */
+  stats(): CacheStats {
+    const { state, timeOpenMs } = this.gateway.circuit;
+    const { totals, prefixes } = this.counters.snapshot();
+    return {
+      backend: this.gateway.client ? 'redis' : 'memory',
+      circuit: { state, timeOpenMs: Math.round(timeOpenMs) },
+      totals,
+      prefixes,
+      l1: { entries: this.tiers.localEntries, bytes: this.l1.bytes },
+    };
   }
 
   /**
-   * Invalidates every entry under a logical prefix such as `'jobs:list:'` or `'jobs:item:42'`. A prefix with the
-   * shape of a declared @InvalidatesCache prefix costs one generation bump; any other falls back to SCAN + UNLINK.
+   * Listens to an event (see {@link RedisCacheEvents}); any number of listeners. A listener that throws is logged
+   * and never disturbs the cache.
+   *
+   * @returns a function that removes this listener.
+   * @example
+   * ```ts
+   * const stop = cache.on('l2-call', ({ durationMs, outcome }) => histogram.observe({ outcome }, durationMs / 1000));
+   * ```
+   */
+  on<E extends keyof RedisCacheEvents>(
+    event: E,
+    listener: (payload: RedisCacheEvents[E]) => void,
+  ): () => void {
+    return this.events.on(event, listener);
+  }
+
+  /**
+   * Invalidates every entry under a logical prefix such as `'jobs:list:'` or `'jobs:item:42'`, for every instance,
+   * before it resolves. A prefix with the shape of a declared @InvalidatesCache prefix costs one generation bump
+   * (O(1)); any other falls back to SCAN + UNLINK, which rejects if Redis cannot be scanned.
+   *
+   * @throws InvalidKeyPatternError for a pattern (`{placeholder}`) or a malformed prefix.
    */
   async invalidate(prefix: string, options: { tenant?: string } = {}): Promise<void> {
     const parsed = parseKeyPattern(prefix);
     if (parsed.placeholders.length > 0)
-      throw new Error(`invalidate() takes a rendered prefix, not a pattern: ${prefix}`);
+      throw new InvalidKeyPatternError(
+        `invalidate() takes a rendered prefix such as 'jobs:item:42', not a pattern: ${prefix}`,
+      );
     const segments = parsed.segments.map((segment) => (segment.kind === 'literal' ? segment.value : ''));
     if (this.registry.isKnownPrefix(segments)) {
-      await this.store.invalidate([this.keys.generation(options.tenant, segments)]);
+      await this.invalidator.invalidate([this.keys.generation(options.tenant, segments)]);
     } else {
-      await this.store.deleteByScan(this.keys.entryPrefix(options.tenant, segments));
+      await this.invalidator.deleteByScan(this.keys.entryPrefix(options.tenant, segments));
     }
   }
 
-  /** Makes every entry under the module's prefix unreachable, for every tenant: one generation bump. */
+  /** Makes every entry under the module's prefix unreachable, for every tenant and instance: one generation bump. */
   async clear(): Promise<void> {
-    await this.store.invalidate([this.keys.rootGeneration]);
+    await this.invalidator.invalidate([this.keys.rootGeneration]);
   }
 }

@@ -1,6 +1,18 @@
 import type { PipeTransform } from '@nestjs/common';
-import type { FastifyRequest } from 'fastify';
 import type { Ttl } from './keys/ttl.util.js';
+import type { CacheTotals, PrefixCounters } from './observability/cache-counters.js';
+import type { CircuitState } from './resilience/circuit-breaker.js';
+
+/** A request as both Fastify and Express hand it to Nest: what a tenant resolver may read. */
+export interface CacheRequest {
+  method: string;
+  url: string;
+  headers: Record<string, string | string[] | undefined>;
+  params?: unknown;
+  query?: unknown;
+  /** Set by auth guards (`request.user.id` is the viewer of `{user.id}`). */
+  user?: unknown;
+}
 
 export interface RedisCacheModuleOptions {
   /** `redis://` or `rediss://`; unset keeps every entry in process memory, with the same behaviour otherwise. */
@@ -11,28 +23,31 @@ export interface RedisCacheModuleOptions {
   prefix: string;
   /** One budget for the Redis reads on a request's path (default 150 ms); past it the request is served uncached. */
   opTimeoutMs?: number;
-  /** Scopes every key by tenant: two tenants never share an entry or a generation counter. */
-  tenantResolver?: (request: FastifyRequest) => string | undefined;
   /**
-   * Validates and transforms route params and query before a lookup, so the key is built from the same DTO the
-   * handler receives (defaults applied) and an invalid request fails the same way warm or cold. Pass the app's
-   * global ValidationPipe; default: a ValidationPipe with `transform`, `whitelist` and `forbidNonWhitelisted`.
+   * Scopes every key by tenant: two tenants never share an entry or a generation counter. Receives the platform's
+   * request (Fastify's or Express's), after guards ran.
+   */
+  tenantResolver?(request: CacheRequest): string | undefined;
+  /**
+   * Validates and transforms route params and query before a lookup. By default the lookup runs exactly the pipes
+   * the handler will run (app-global, controller, method and parameter pipes, in Nest's order), so adding @Cached
+   * changes no status code and the key is built from the values the handler receives. Given, this pipe runs instead.
    */
   argumentPipe?: PipeTransform;
   /**
-   * The in-process tier in front of Redis (ARCHITECTURE.md §5): at most `maxEntries` entries (default 10,000) and
-   * `maxBytes` bytes (default 64 MiB); `ttlMs` (default 5,000) is how long an entry may be served without the
-   * invalidation bus vouching for it, which bounds staleness between instances when Redis or the bus is away.
-   * Without `url` the memory store itself is bounded by `maxEntries` and `maxBytes`. `maxEntries: 0` or `ttlMs: 0`
-   * turns the tier off.
+   * The in-process tier in front of Redis: at most `maxEntries` entries (default 10,000) and `maxBytes` bytes
+   * (default 64 MiB); `ttlMs` (default 5,000) is how long an entry may be served without the invalidation bus
+   * vouching for it, which bounds staleness between instances when Redis or the bus is away. Without `url` the
+   * memory store itself is bounded by `maxEntries` and `maxBytes`. `maxEntries: 0` or `ttlMs: 0` turns the tier off.
    */
   l1?: { maxEntries?: number; maxBytes?: number; ttlMs?: number };
   /** Responses larger than this are sent but not stored (default 1 MiB). */
   maxEntryBytes?: number;
   /**
-   * Answers hits on cached routes that have no guard from a Fastify `preHandler` hook, before Nest's pipeline
-   * (about half the CPU of a hit). CORS, request ids, request logging and the 304 hook still run; app-global guards
-   * and interceptors do not, for those hits only. Misses, guarded routes and invalid requests take the normal path.
+   * Fastify only (start-up fails on Express): answers hits on cached routes that have no guard from a Fastify
+   * `preHandler` hook, before Nest's pipeline (about half the CPU of a hit). CORS, request ids, request logging and
+   * conditional GET still apply; app-global guards and interceptors do not, for those hits only. Misses, guarded
+   * routes and invalid requests take the normal path. Enable it only where every unguarded cached route is public.
    */
   fastHits?: boolean;
   /** `false` turns both decorators into pass-throughs (patterns are still validated): for comparisons and triage. */
@@ -42,7 +57,7 @@ export interface RedisCacheModuleOptions {
 export interface CachedOptions {
   /**
    * `'public'` declares that a route behind an auth guard answers the same to everyone, so its key needs no
-   * `{user.id}`. Without it such a route must key on the viewer (startup fails otherwise).
+   * `{user.id}`. Without it such a route must key on the viewer (start-up fails otherwise).
    */
   scope?: 'public' | 'viewer';
 }
@@ -55,4 +70,50 @@ export interface CachedMetadata {
 
 export interface InvalidatesMetadata {
   prefixes: string[];
+}
+
+/** Where reads are served from: Redis, or process memory (L1, or the memory store without `url`). */
+export type CacheBackend = 'redis' | 'memory';
+
+/** The Redis connection: `disabled` when no `url` is configured. */
+export type RedisState = 'up' | 'down' | 'disabled';
+
+export type { CircuitState };
+
+/** {@link RedisCacheService.status}: touches no network. */
+export interface CacheStatus {
+  backend: CacheBackend;
+  redis: RedisState;
+  circuit: CircuitState;
+}
+
+/** {@link RedisCacheService.health}: what `/health/cache` reports. */
+export interface CacheHealth extends CacheStatus {
+  /** Round trip of a PING under the deadline; null when none answered in time. */
+  latencyMs: number | null;
+  hits: number;
+  misses: number;
+  hitRatePercent: number | null;
+  l1Entries: number;
+}
+
+/** {@link RedisCacheService.stats}: numbers only, never a key name or a cached value. */
+export interface CacheStats {
+  backend: 'redis' | 'memory';
+  circuit: { state: CircuitState; timeOpenMs: number };
+  totals: CacheTotals;
+  /** By route prefix (`jobs:list`): bounded by the number of @Cached routes. */
+  prefixes: Record<string, PrefixCounters>;
+  l1: { entries: number; bytes: number };
+}
+
+/** How one Redis call ended: answered, failed, past the deadline, or skipped because the circuit was open. */
+export type L2Outcome = 'ok' | 'error' | 'timeout' | 'skipped';
+
+/** What {@link RedisCacheService.on} can listen to, and what each listener receives. */
+export interface RedisCacheEvents {
+  /** Every Redis call on a request's path or for an invalidation (a latency histogram's input). */
+  'l2-call': { durationMs: number; outcome: L2Outcome };
+  /** The circuit breaker around Redis changed state. */
+  circuit: { state: CircuitState };
 }

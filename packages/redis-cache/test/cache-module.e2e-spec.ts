@@ -6,7 +6,8 @@ import request from 'supertest';
 import { REDIS_CACHE_CLIENT } from '../src/redis-cache.constants.js';
 import { REDIS_CACHE_OPTIONS } from '../src/redis-cache.module-definition.js';
 import type { RedisClient } from '../src/storage/redis-client.factory.js';
-import { Cached, CacheService, CacheStore, RedisCacheModule } from '../src/index.js';
+import { Cached, RedisCacheModule, RedisCacheService } from '../src/index.js';
+import { TieredCache } from '../src/tiers/tiered-cache.js';
 import { commandCounts, TestRedisServer } from '../src/testing/redis-server.js';
 import {
   Fixture,
@@ -195,8 +196,8 @@ describe('RedisCacheModule on a real redis-server', () => {
       expect((await asTenant('ab')).headers['x-cache']).toBe('HIT');
     });
 
-    it('exposes invalidate() and clear() on CacheService', async () => {
-      const cache = t.app.get(CacheService);
+    it('exposes invalidate() and clear() on RedisCacheService', async () => {
+      const cache = t.app.get(RedisCacheService);
       await t.http().get('/items?page=7');
       await t.http().get('/items/1');
       await entryKeys(redis, `${PREFIX}c:items:list:7`);
@@ -249,13 +250,13 @@ describe('RedisCacheModule on a real redis-server', () => {
     });
 
     it('negative control: with only the generation check turned off, the same sequence serves the stale value', async () => {
-      class GenerationBlindStore extends CacheStore {
+      class GenerationBlindStore extends TieredCache {
         protected override isFresh(): boolean {
           return true;
         }
       }
       const t = await startFixture(redis, (builder) =>
-        builder.overrideProvider(CacheStore).useClass(GenerationBlindStore),
+        builder.overrideProvider(TieredCache).useClass(GenerationBlindStore),
       );
       try {
         const after = await stageRace(t);
@@ -300,7 +301,7 @@ describe('RedisCacheModule on a real redis-server', () => {
       const client = await redis.client();
       await client.configSet({ maxmemory: '1', 'maxmemory-policy': 'noeviction' });
       try {
-        const errorsBefore = t.app.get(CacheStore).counters.l2Errors;
+        const errorsBefore = t.app.get(RedisCacheService).stats().totals.l2Errors;
         for (let i = 0; i < 5; i++) {
           const cached = await t.http().get('/items/5');
           expect(cached.status).toBe(200);
@@ -312,7 +313,7 @@ describe('RedisCacheModule on a real redis-server', () => {
         await new Promise((resolve) => setTimeout(resolve, 50));
         expect(await client.exists(`${PREFIX}c:items:search:oom0`)).toBe(0);
         console.log(
-          `Redis out of memory: ${t.app.get(CacheStore).counters.l2Errors - errorsBefore} refused writes counted`,
+          `Redis out of memory: ${t.app.get(RedisCacheService).stats().totals.l2Errors - errorsBefore} refused writes counted`,
         );
       } finally {
         await client.configSet({ maxmemory: '0' });
@@ -362,7 +363,7 @@ describe('RedisCacheModule on a real redis-server', () => {
       await t.http().get('/items?page=4');
       await untilExists(redis, `${PREFIX}c:items:list:4`);
       expect((await t.http().get('/items?page=4')).headers['x-cache']).toBe('HIT');
-      const cache = t.app.get(CacheService);
+      const cache = t.app.get(RedisCacheService);
       const samples: number[] = [];
       for (let i = 0; i < 20; i++) {
         const started = performance.now();
@@ -414,7 +415,7 @@ describe('RedisCacheModule on a real redis-server', () => {
         const options = app.get(REDIS_CACHE_OPTIONS) as Record<string, unknown>;
         expect(options).not.toHaveProperty('isGlobal');
         expect(options.prefix).toBe(PREFIX);
-        expect(app.get(CacheService).backend).toBe('redis');
+        expect(app.get(RedisCacheService).stats().backend).toBe('redis');
         await untilReady(app.get<RedisClient>(REDIS_CACHE_CLIENT));
         const first = await request(app.getHttpServer()).get('/items?page=11');
         expect(first.headers['x-cache']).toBe('MISS');

@@ -6,7 +6,7 @@ import { performance } from 'node:perf_hooks';
 import vm from 'node:vm';
 import { REDIS_CACHE_CLIENT } from '../src/redis-cache.constants.js';
 import type { RedisCacheModuleOptions } from '../src/redis-cache.types.js';
-import { CacheStore, RedisCacheModule } from '../src/index.js';
+import { RedisCacheModule, RedisCacheService } from '../src/index.js';
 import { InvalidationBus } from '../src/invalidation/invalidation-bus.js';
 import type { RedisClient } from '../src/storage/redis-client.factory.js';
 import { FaultProxy } from '../src/testing/fault-proxy.js';
@@ -55,7 +55,17 @@ async function bootItems(options: RedisCacheModuleOptions) {
   await app.init();
   const server = app.getHttpAdapter().getInstance();
   await server.ready();
-  const store = app.get(CacheStore);
+  const cache = app.get(RedisCacheService);
+  // The counters and circuit these scenarios watch, read through the public API.
+  const store = {
+    backend: cache.stats().backend,
+    get counters() {
+      return cache.stats().totals;
+    },
+    get circuit() {
+      return { state: cache.status().circuit };
+    },
+  };
   if (store.backend !== 'redis') {
     await app.close();
     throw new Error(`the cache backend is ${store.backend}, not redis`);

@@ -1,22 +1,41 @@
-import { CallHandler, ExecutionContext, Inject, Injectable, NestInterceptor } from '@nestjs/common';
-import type { FastifyReply, FastifyRequest } from 'fastify';
+import {
+  CallHandler,
+  ExecutionContext,
+  Inject,
+  Injectable,
+  NestInterceptor,
+  StreamableFile,
+} from '@nestjs/common';
 import { defer, finalize, map, mergeMap, Observable, of, tap } from 'rxjs';
-import { X_CACHE_HEADER } from '../redis-cache.constants.js';
+import { DEFAULT_MAX_ENTRY_BYTES, X_CACHE_HEADER } from '../redis-cache.constants.js';
 import { REDIS_CACHE_OPTIONS } from '../redis-cache.module-definition.js';
 import type { RedisCacheModuleOptions } from '../redis-cache.types.js';
+import type { HttpPlatform, PlatformRequest, PlatformResponse } from '../platform/http-platform.js';
+import { PlatformHost } from '../platform/platform-host.js';
+import { prepareStoredResponse, setCacheControl } from '../platform/stored-response.js';
 import { etagOf } from '../storage/cache-entry.js';
-import { CacheLookup, prepareStoredResponse, setCacheControl } from '../tiers/cache-lookup.js';
-import { CacheRegistry, type CachedPlan } from './cache-registry.js';
-import { CacheStore, type EntryLocation, type ReadResult } from '../storage/cache-store.js';
+import type { EntryLocation } from '../storage/entry-store.js';
+import { CacheLookup } from '../tiers/cache-lookup.js';
 import type { FlightLead } from '../tiers/single-flight.js';
+import { TieredCache, type MissOrBypass } from '../tiers/tiered-cache.js';
+import { CacheRegistry } from './cache-registry.js';
+import type { CachedPlan } from './handler-plans.js';
 
 const JSON_CONTENT_TYPE = 'application/json; charset=utf-8';
 
+/** Where a response is going and how to send it: the same on Fastify and Express. */
+interface Exchange {
+  platform: HttpPlatform;
+  request: PlatformRequest;
+  response: PlatformResponse;
+  plan: CachedPlan;
+}
+
 /**
- * The read side of @Cached. A hit sends the stored bytes as they are, with their ETag and `X-Cache: HIT`; a miss
- * runs the handler, serialises its result once, sends those bytes (`X-Cache: MISS`) and stores them without making
- * the response wait; when the cache cannot be used the response says `X-Cache: BYPASS`. Concurrent misses of one
- * key share one handler run. Errors are never cached.
+ * The read side of @Cached, for GET and HEAD. A hit sends the stored bytes as they are, with their ETag and
+ * `X-Cache: HIT`; a miss runs the handler, serialises its result once, sends those bytes (`X-Cache: MISS`) and
+ * stores them without making the response wait; when the cache cannot be used the response says `X-Cache: BYPASS`.
+ * Concurrent misses of one key share one handler run. Errors are never cached.
  */
 @Injectable()
 export class CacheInterceptor implements NestInterceptor {
@@ -24,76 +43,78 @@ export class CacheInterceptor implements NestInterceptor {
 
   constructor(
     private readonly registry: CacheRegistry,
-    private readonly store: CacheStore,
+    private readonly tiers: TieredCache,
     private readonly lookups: CacheLookup,
+    private readonly platforms: PlatformHost,
     @Inject(REDIS_CACHE_OPTIONS) private readonly options: RedisCacheModuleOptions,
   ) {
-    this.maxEntryBytes = options.maxEntryBytes ?? 1024 * 1024;
+    this.maxEntryBytes = options.maxEntryBytes ?? DEFAULT_MAX_ENTRY_BYTES;
   }
 
   async intercept(context: ExecutionContext, next: CallHandler): Promise<Observable<unknown>> {
     const plan = this.registry.cachedPlan(context.getHandler());
     const http = context.switchToHttp();
-    const request = http.getRequest<FastifyRequest>();
-    const reply = http.getResponse<FastifyReply>();
-    if (!plan || request.method !== 'GET' || this.options.enabled === false) return next.handle();
+    const request = http.getRequest<PlatformRequest>();
+    const platform = this.platforms.current;
+    const readable = request.method === 'GET' || request.method === 'HEAD';
+    if (!plan || !platform || !readable || this.options.enabled === false) return next.handle();
+    const exchange: Exchange = { platform, request, response: http.getResponse<PlatformResponse>(), plan };
+    this.registry.learnRoute(platform.routeOf(request), plan);
 
     const { location, lookup } = await this.lookups.lookup(plan, request);
-    if (lookup.kind === 'hit') {
-      prepareStoredResponse(reply, plan, lookup.entry);
-      return of(lookup.entry.body);
-    }
+    if (lookup.kind === 'hit') return of(this.sendStored(exchange, lookup.entry));
+    if (!location) return this.handle(exchange, undefined, lookup, next);
     // While this request read Redis, a concurrent one may have filled L1 or be running the handler for this key.
-    const filled = this.store.readLocal(location);
-    if (filled) {
-      prepareStoredResponse(reply, plan, filled);
-      return of(filled.body);
-    }
+    const filled = this.tiers.readLocal(location);
+    if (filled) return of(this.sendStored(exchange, filled));
     const flight = this.lookups.flights.join(location.entryKey);
     if (flight) {
-      this.store.count(location.label, 'singleFlightJoins');
+      this.tiers.countSingleFlightJoin(location);
       return defer(() => flight).pipe(
         mergeMap((outcome) => {
-          if (!outcome) return this.handle(plan, location, lookup, reply, next);
-          prepareStoredResponse(reply, plan, outcome.response, outcome.cacheStatus);
-          return of(outcome.response.body);
+          if (!outcome) return this.handle(exchange, location, lookup, next);
+          return of(this.sendStored(exchange, outcome.response, outcome.cacheStatus));
         }),
       );
     }
-    return this.handle(
-      plan,
-      location,
-      lookup,
-      reply,
-      next,
-      this.lookups.flights.lead(location, lookup.snapshot),
-    );
+    const lead = this.lookups.flights.lead(location, lookup.snapshot);
+    return this.handle(exchange, location, lookup, next, lead);
+  }
+
+  private sendStored(
+    exchange: Exchange,
+    stored: { etag: string; contentType: string; body: string | Buffer },
+    cacheStatus = 'HIT',
+  ): string | Buffer {
+    const { platform, request, response, plan } = exchange;
+    prepareStoredResponse(platform, request, response, plan, stored, cacheStatus);
+    return platform.payload(stored.body);
   }
 
   /** Runs the handler for a miss or a bypass, and stores and shares what it answered. */
   private handle(
-    plan: CachedPlan,
-    location: EntryLocation,
-    lookup: Exclude<ReadResult, { kind: 'hit' }>,
-    reply: FastifyReply,
+    exchange: Exchange,
+    location: EntryLocation | undefined,
+    lookup: MissOrBypass,
     next: CallHandler,
     lead?: FlightLead,
   ): Observable<unknown> {
-    setCacheControl(reply, plan);
+    const { platform, request, response, plan } = exchange;
+    setCacheControl(platform, response, plan);
     return next.handle().pipe(
       map((result: unknown) => {
-        if (result === undefined || typeof result === 'function' || reply.statusCode >= 300) {
-          void reply.header(X_CACHE_HEADER, 'BYPASS');
+        const serialised = this.serialise(platform, result);
+        if (!serialised || platform.statusCode(response) >= 300) {
+          platform.setHeader(response, X_CACHE_HEADER, 'BYPASS');
           return result;
         }
-        const body = JSON.stringify(result);
-        const response = { etag: etagOf(body), contentType: JSON_CONTENT_TYPE, body };
-        void reply.header('content-type', response.contentType).header('etag', response.etag);
-        const storable = Buffer.byteLength(body) <= this.maxEntryBytes;
-        if (storable) this.store.fill(location, lookup, response, plan.ttlMs);
+        const { body, contentType } = serialised;
+        const stored = { etag: etagOf(body), contentType, body };
+        const storable = location !== undefined && Buffer.byteLength(body) <= this.maxEntryBytes;
+        if (storable) this.tiers.fill(location, lookup, stored, plan.ttlMs);
         const cacheStatus = storable && lookup.kind === 'miss' ? 'MISS' : 'BYPASS';
-        void reply.header(X_CACHE_HEADER, cacheStatus);
-        lead?.resolve({ response, cacheStatus });
+        prepareStoredResponse(platform, request, response, plan, stored, cacheStatus);
+        lead?.resolve({ response: stored, cacheStatus });
         return body;
       }),
       tap({ error: (error: unknown) => lead?.reject(error) }),
@@ -101,4 +122,20 @@ export class CacheInterceptor implements NestInterceptor {
       finalize(() => lead?.resolve(undefined)),
     );
   }
+
+  /** The bytes Nest would send for `result`: JSON for values, a string as it is; undefined for anything else. */
+  private serialise(
+    platform: HttpPlatform,
+    result: unknown,
+  ): { body: string; contentType: string } | undefined {
+    if (typeof result === 'string') return { body: result, contentType: platform.textContentType };
+    if (result === undefined || typeof result === 'function' || typeof result === 'symbol') return undefined;
+    if (result instanceof Uint8Array || result instanceof StreamableFile || isStream(result))
+      return undefined;
+    return { body: JSON.stringify(result), contentType: JSON_CONTENT_TYPE };
+  }
+}
+
+function isStream(value: unknown): boolean {
+  return typeof (value as { pipe?: unknown } | null)?.pipe === 'function';
 }

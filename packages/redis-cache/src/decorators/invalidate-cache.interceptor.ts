@@ -1,13 +1,13 @@
 import { CallHandler, ExecutionContext, Inject, Injectable, NestInterceptor } from '@nestjs/common';
-import type { FastifyRequest } from 'fastify';
 import { mergeMap, Observable } from 'rxjs';
-import { REDIS_CACHE_OPTIONS } from '../redis-cache.module-definition.js';
-import type { RedisCacheModuleOptions } from '../redis-cache.types.js';
+import { Invalidator } from '../invalidation/invalidator.js';
 import { resolvePlaceholder, tenantOf, viewerOf } from '../keys/cache-context.js';
 import { renderSegments } from '../keys/cache-key.util.js';
-import { CacheRegistry } from './cache-registry.js';
-import { CacheStore } from '../storage/cache-store.js';
 import { KeySpace } from '../keys/key-space.js';
+import type { PlatformRequest } from '../platform/http-platform.js';
+import { REDIS_CACHE_OPTIONS } from '../redis-cache.module-definition.js';
+import type { RedisCacheModuleOptions } from '../redis-cache.types.js';
+import { CacheRegistry } from './cache-registry.js';
 
 /**
  * The write side: once the handler has succeeded, bumps the generation of every prefix it declares and waits for
@@ -18,7 +18,7 @@ import { KeySpace } from '../keys/key-space.js';
 export class InvalidateCacheInterceptor implements NestInterceptor {
   constructor(
     private readonly registry: CacheRegistry,
-    private readonly store: CacheStore,
+    private readonly invalidator: Invalidator,
     private readonly keys: KeySpace,
     @Inject(REDIS_CACHE_OPTIONS) private readonly options: RedisCacheModuleOptions,
   ) {}
@@ -26,7 +26,7 @@ export class InvalidateCacheInterceptor implements NestInterceptor {
   async intercept(context: ExecutionContext, next: CallHandler): Promise<Observable<unknown>> {
     const plan = this.registry.invalidatePlan(context.getHandler());
     if (!plan || this.options.enabled === false) return next.handle();
-    const request = context.switchToHttp().getRequest<FastifyRequest>();
+    const request = context.switchToHttp().getRequest<PlatformRequest>();
     const validated = await this.registry.validate(plan.slots, request);
     const tenant = tenantOf(request, this.options);
     return next.handle().pipe(
@@ -38,7 +38,7 @@ export class InvalidateCacheInterceptor implements NestInterceptor {
             renderSegments(prefix, (name) => resolvePlaceholder(name, sources)),
           ),
         );
-        await this.store.invalidate([...new Set(generationKeys)]);
+        await this.invalidator.invalidate([...new Set(generationKeys)]);
         return result;
       }),
     );

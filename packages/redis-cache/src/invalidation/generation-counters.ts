@@ -22,6 +22,9 @@ export interface GenerationCounters {
   touch(keys: string[], ttlMs: number): Promise<void>;
 }
 
+/** DI token of the configured {@link GenerationCounters}. */
+export const GENERATION_COUNTERS = Symbol('redis_cache:generation_counters');
+
 export const generationSeed = () => String(Date.now() * 1_000);
 
 /** The channel and message that tell other instances about a bump or removal of these counters. */

@@ -1,7 +1,7 @@
 import { Inject, Injectable, Logger, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
-import { REDIS_CACHE_CLIENT } from '../redis-cache.constants.js';
+import { DEFAULT_L1_TTL_MS, DEFAULT_OP_TIMEOUT_MS, REDIS_CACHE_CLIENT } from '../redis-cache.constants.js';
 import { REDIS_CACHE_OPTIONS } from '../redis-cache.module-definition.js';
 import type { RedisCacheModuleOptions } from '../redis-cache.types.js';
 import { withDeadline } from '../resilience/deadline.js';
@@ -30,8 +30,6 @@ export function parseInvalidationMessage(raw: string): InvalidationMessage | und
   if (typeof entries === 'string' && entries.length > 0) return { origin, entries };
   return undefined;
 }
-
-export const DEFAULT_L1_TTL_MS = 5_000;
 
 /** `CLIENT SETNAME` of the subscriber connection: the cache prefix and this process, without spaces. */
 export function subscriberName(prefix: string, origin: string): string {
@@ -84,7 +82,7 @@ export class InvalidationBus implements OnModuleInit, OnApplicationShutdown {
     const l1TtlMs = options.l1?.ttlMs ?? DEFAULT_L1_TTL_MS;
     this.silenceLimitMs = l1TtlMs;
     this.heartbeatMs = Math.min(1_000, Math.max(100, Math.floor(l1TtlMs / 4)));
-    this.deadlineMs = Math.max(options.opTimeoutMs ?? 150, 500);
+    this.deadlineMs = Math.max(options.opTimeoutMs ?? DEFAULT_OP_TIMEOUT_MS, 500);
     // Named, so that operators (and tests) can tell it apart in CLIENT LIST.
     this.subscriber = client?.duplicate({ name: subscriberName(keys.prefix, this.origin) });
   }

@@ -1,6 +1,5 @@
-import type { FastifyRequest } from 'fastify';
-import type { RedisCacheModuleOptions } from '../redis-cache.types.js';
-import type { ValidatedArguments } from '../decorators/cache-registry.js';
+import type { ValidatedArguments } from '../decorators/argument-pipes.js';
+import type { CacheRequest, RedisCacheModuleOptions } from '../redis-cache.types.js';
 
 /** What a placeholder can name: validated params and query (params first), body, result, viewer and tenant. */
 export interface PlaceholderSources extends ValidatedArguments {
@@ -21,10 +20,10 @@ export function resolvePlaceholder(name: string, sources: PlaceholderSources): u
 }
 
 /** The viewer as auth guards leave it on the request (`request.user.id`), the common NestJS convention. */
-export function viewerOf(request: FastifyRequest): unknown {
-  return (request as FastifyRequest & { user?: { id?: unknown } }).user?.id;
+export function viewerOf(request: CacheRequest): unknown {
+  return (request.user as { id?: unknown } | undefined)?.id;
 }
 
-export function tenantOf(request: FastifyRequest, options: RedisCacheModuleOptions): string | undefined {
+export function tenantOf(request: CacheRequest, options: RedisCacheModuleOptions): string | undefined {
   return options.tenantResolver?.(request);
 }

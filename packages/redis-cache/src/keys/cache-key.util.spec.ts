@@ -1,8 +1,8 @@
 import { describe, expect, it } from '@jest/globals';
 import { createHash } from 'node:crypto';
+import { InvalidKeyPatternError } from '../errors.js';
 import {
   encodeKeyValue,
-  InvalidKeyPatternError,
   joinKey,
   MAX_KEY_BYTES,
   MISSING_VALUE,
@@ -111,6 +111,8 @@ describe('encodeKeyValue', () => {
     ['false', false, 'false'],
     ['a bigint', 12n, '12'],
     ['a date', new Date('2024-03-01T12:30:00.000Z'), '2024-03-01T12%3A30%3A00.000Z'],
+    ['a repeated query parameter', ['a', 'b'], '%5B%22a%22%2C%22b%22%5D'],
+    ['an object, keys in canonical order', { b: 1, a: [2] }, '%7B%22a%22%3A%5B2%5D%2C%22b%22%3A1%7D'],
   ])('encodes %s', (_label, value, expected) => {
     expect(encodeKeyValue(value)).toBe(expected);
   });
@@ -217,6 +219,10 @@ describe('encodeKeyValue', () => {
       ['a*', 'ab'],
       ['null', null],
       ['undefined', undefined],
+      [['a', 'b'], 'a,b'],
+      [['a,b'], ['a', 'b']],
+      [[], ''],
+      [{}, '[object Object]'],
     ])('%p and %p encode differently', (a, b) => {
       expect(encodeKeyValue(a)).not.toBe(encodeKeyValue(b));
     });

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { InvalidKeyPatternError } from '../errors.js';
 
 /** A key pattern parsed into its segments: `'jobs:item:{id}'` -> literal, literal, placeholder. */
 export type Segment = { kind: 'literal'; value: string } | { kind: 'placeholder'; name: string };
@@ -17,8 +18,6 @@ const HEAD_BYTES = 120;
 
 const PLACEHOLDER = /^\{([A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)?)\}$/;
 const LITERAL = /^[A-Za-z0-9_.-]+$/;
-
-export class InvalidKeyPatternError extends Error {}
 
 /**
  * Parses `'jobs:list:{skip}:{limit}'` or an invalidation prefix such as `'jobs:list:'`. Segments are separated by
@@ -52,7 +51,8 @@ export function parseKeyPattern(source: string): ParsedPattern {
  */
 export function encodeKeyValue(value: unknown): string {
   if (value === undefined || value === null) return MISSING_VALUE;
-  const text = value instanceof Date ? value.toISOString() : String(value);
+  const text =
+    value instanceof Date ? value.toISOString() : isStructured(value) ? canonicalJson(value) : String(value);
   // encodeURIComponent throws on a lone surrogate (possible in JSON bodies); it becomes %uXXXX instead, which no
   // well-formed input can render as (a literal '%' always encodes as %25).
   let encoded = '';
@@ -63,6 +63,22 @@ export function encodeKeyValue(value: unknown): string {
     from = match.index + 1;
   }
   return encoded + encodeText(text.slice(from));
+}
+
+/**
+ * Arrays and plain objects (a repeated query parameter, a nested query object) render as canonical JSON, so that
+ * `?tag=a&tag=b` and `?tag=a,b` never share a key; a JSON text starts with `[` or `{`, which always encode.
+ */
+function isStructured(value: unknown): value is object {
+  return Array.isArray(value) || (typeof value === 'object' && value !== null && !(value instanceof Date));
+}
+
+function canonicalJson(value: unknown): string {
+  return JSON.stringify(value, (_key, inner: unknown) =>
+    inner && typeof inner === 'object' && !Array.isArray(inner)
+      ? Object.fromEntries(Object.entries(inner).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
+      : inner,
+  );
 }
 
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;

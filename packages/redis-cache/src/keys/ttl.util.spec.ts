@@ -1,5 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
-import { InvalidTtlError, ttlToMs } from './ttl.util.js';
+import { InvalidTtlError } from '../errors.js';
+import { ttlToMs } from './ttl.util.js';
 
 /** An object JSON.stringify cannot serialise. */
 function circular(): object {

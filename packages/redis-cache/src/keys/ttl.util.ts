@@ -1,10 +1,10 @@
+import { InvalidTtlError } from '../errors.js';
+
 const UNIT_MS = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 } as const;
 const DURATION = /^(\d{1,9})(ms|s|m|h|d)$/;
 
 /** A time to live: a number of seconds (as Redis `EX`), or a duration string such as `'30s'`, `'2m'`, `'1h'`. */
 export type Ttl = number | `${number}${'ms' | 's' | 'm' | 'h' | 'd'}`;
-
-export class InvalidTtlError extends Error {}
 
 /**
  * Converts a TTL to milliseconds, the unit cache-manager and Keyv use; the one place where that conversion happens.

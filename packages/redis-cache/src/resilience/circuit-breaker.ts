@@ -8,6 +8,8 @@ export interface CircuitBreakerOptions {
   /** How long the circuit stays open before one probe is let through. */
   coolDownMs?: number;
   now?: () => number;
+  /** Told every change of state (for the `circuit` event). */
+  onStateChange?: (state: CircuitState) => void;
 }
 
 /**
@@ -23,11 +25,18 @@ export class CircuitBreaker {
   private readonly failureThreshold: number;
   private readonly coolDownMs: number;
   private readonly now: () => number;
+  private readonly onStateChange: ((state: CircuitState) => void) | undefined;
 
   constructor(options: CircuitBreakerOptions = {}) {
     this.failureThreshold = options.failureThreshold ?? 5;
     this.coolDownMs = options.coolDownMs ?? 1_000;
     this.now = options.now ?? (() => performance.now());
+    this.onStateChange = options.onStateChange;
+  }
+
+  private enter(state: CircuitState): void {
+    this.current = state;
+    this.onStateChange?.(state);
   }
 
   get state(): CircuitState {
@@ -43,7 +52,7 @@ export class CircuitBreaker {
   allow(): boolean {
     if (this.current === 'closed') return true;
     if (this.current === 'open' && this.now() - this.openedAt >= this.coolDownMs) {
-      this.current = 'half-open';
+      this.enter('half-open');
       return true;
     }
     return false;
@@ -58,7 +67,7 @@ export class CircuitBreaker {
     this.consecutiveFailures = 0;
     if (this.current !== 'closed') {
       this.openTotalMs += this.now() - this.openedAt;
-      this.current = 'closed';
+      this.enter('closed');
     }
   }
 
@@ -66,11 +75,11 @@ export class CircuitBreaker {
     this.consecutiveFailures++;
     if (this.current === 'half-open') {
       // The probe failed: another full cool-down, counted as one stretch of time open.
-      this.current = 'open';
+      this.enter('open');
       this.openTotalMs += this.now() - this.openedAt;
       this.openedAt = this.now();
     } else if (this.current === 'closed' && this.consecutiveFailures >= this.failureThreshold) {
-      this.current = 'open';
+      this.enter('open');
       this.openedAt = this.now();
     }
   }

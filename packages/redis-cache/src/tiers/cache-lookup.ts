@@ -1,23 +1,29 @@
-import { Inject, Injectable } from '@nestjs/common';
-import type { FastifyReply, FastifyRequest } from 'fastify';
+import { Inject, Injectable, Logger } from '@nestjs/common';
 import { LRUCache } from 'lru-cache';
-import { X_CACHE_HEADER } from '../redis-cache.constants.js';
-import { REDIS_CACHE_OPTIONS } from '../redis-cache.module-definition.js';
-import type { RedisCacheModuleOptions } from '../redis-cache.types.js';
-import { resolvePlaceholder, tenantOf, viewerOf } from '../keys/cache-context.js';
-import type { StoredResponse } from '../storage/cache-entry.js';
-import { joinKey, renderSegments } from '../keys/cache-key.util.js';
-import { CacheRegistry, type CachedPlan } from '../decorators/cache-registry.js';
-import { CacheStore, type EntryLocation, type ReadResult } from '../storage/cache-store.js';
+import type { CachedPlan } from '../decorators/handler-plans.js';
+import { CacheRegistry } from '../decorators/cache-registry.js';
 import { InvalidationBus } from '../invalidation/invalidation-bus.js';
 import type { InvalidationLedger } from '../invalidation/invalidation-ledger.js';
+import { resolvePlaceholder, tenantOf, viewerOf } from '../keys/cache-context.js';
+import { joinKey, renderSegments } from '../keys/cache-key.util.js';
 import { KeySpace } from '../keys/key-space.js';
+import type { PlatformRequest } from '../platform/http-platform.js';
+import { PlatformHost } from '../platform/platform-host.js';
+import { REDIS_CACHE_OPTIONS } from '../redis-cache.module-definition.js';
+import type { RedisCacheModuleOptions } from '../redis-cache.types.js';
+import type { StoredResponse } from '../storage/cache-entry.js';
+import type { EntryLocation } from '../storage/entry-store.js';
 import { SingleFlight } from './single-flight.js';
+import { TieredCache, type ReadResult } from './tiered-cache.js';
 
 export interface Lookup {
-  location: EntryLocation;
+  /** Undefined when the request cannot have an entry (a query parameter its key does not name). */
+  location: EntryLocation | undefined;
   lookup: ReadResult;
 }
+
+/** Memoised for requests that carry a query parameter the key does not name: they are never cached. */
+const UNKEYED = false;
 
 /**
  * Per-request cache state shared by the fast hit hook and every CacheInterceptor instance (Nest creates one per
@@ -27,15 +33,19 @@ export interface Lookup {
 export class CacheLookup {
   readonly flights: SingleFlight;
   private readonly ledger: InvalidationLedger;
+  private readonly logger = new Logger('RedisCache');
   /** Redis reads in progress, by entry key, so that a burst of requests for one key reads it once. */
   private readonly remoteReads = new Map<string, { snapshot: number; result: Promise<ReadResult> }>();
-  private readonly locations = new LRUCache<string, EntryLocation>({ max: 10_000 });
-  private readonly lookups = new WeakMap<FastifyRequest, Promise<Lookup>>();
+  private readonly locations = new LRUCache<string, EntryLocation | typeof UNKEYED>({ max: 10_000 });
+  private readonly lookups = new WeakMap<PlatformRequest, Promise<Lookup>>();
+  /** Routes already warned about unkeyed query parameters: one line per route, not per request. */
+  private readonly warned = new Set<number>();
 
   constructor(
     private readonly registry: CacheRegistry,
-    private readonly store: CacheStore,
+    private readonly tiers: TieredCache,
     private readonly keys: KeySpace,
+    private readonly platforms: PlatformHost,
     @Inject(REDIS_CACHE_OPTIONS) private readonly options: RedisCacheModuleOptions,
     bus: InvalidationBus,
   ) {
@@ -48,12 +58,15 @@ export class CacheLookup {
    * found before Nest's pipeline is not read again. Unless the caller has already let pending I/O run
    * (`ioSettled`), the read waits for it first: see {@link afterPendingIo}.
    */
-  lookup(plan: CachedPlan, request: FastifyRequest, ioSettled = false): Promise<Lookup> {
+  lookup(plan: CachedPlan, request: PlatformRequest, ioSettled = false): Promise<Lookup> {
     let pending = this.lookups.get(request);
     if (!pending) {
       pending = (
         ioSettled ? this.locate(plan, request) : afterPendingIo().then(() => this.locate(plan, request))
-      ).then(async (location) => ({ location, lookup: await this.read(location) }));
+      ).then(async (location) => ({
+        location,
+        lookup: location ? await this.read(location) : this.tiers.bypassUnread(plan.label, 'unkeyed-query'),
+      }));
       this.lookups.set(request, pending);
     }
     return pending;
@@ -63,9 +76,9 @@ export class CacheLookup {
    * The L1 entry for this request, synchronously, if its location is already known. Call it only once pending
    * I/O has run ({@link afterPendingIo}). Undefined means "ask {@link lookup}" (which may still find it).
    */
-  localHit(plan: CachedPlan, request: FastifyRequest): StoredResponse | undefined {
+  localHit(plan: CachedPlan, request: PlatformRequest): StoredResponse | undefined {
     const location = this.locations.get(this.memoKey(plan, request));
-    return location && this.store.readLocal(location);
+    return location ? this.tiers.readLocal(location) : undefined;
   }
 
   /**
@@ -74,16 +87,16 @@ export class CacheLookup {
    * return what the write replaced).
    */
   private read(location: EntryLocation): ReadResult | Promise<ReadResult> {
-    const local = this.store.readLocal(location);
+    const local = this.tiers.readLocal(location);
     if (local) return { kind: 'hit', tier: 'l1', entry: local };
     const shared = this.remoteReads.get(location.entryKey);
     if (shared && this.ledger.isCurrent(location.generationKeys, shared.snapshot)) {
       return shared.result.then((result) => {
-        this.store.countSharedRead(location, result);
+        this.tiers.countSharedRead(location, result);
         return result;
       });
     }
-    const read = { snapshot: this.ledger.snapshot(), result: this.store.readRemote(location) };
+    const read = { snapshot: this.ledger.snapshot(), result: this.tiers.readRemote(location) };
     this.remoteReads.set(location.entryKey, read);
     void read.result.finally(() => {
       if (this.remoteReads.get(location.entryKey) === read) this.remoteReads.delete(location.entryKey);
@@ -92,31 +105,37 @@ export class CacheLookup {
   }
 
   /**
-   * The raw URL (it determines params and query; a request line cannot hold a newline), the viewer and the tenant.
-   * Cheaper than serialising the parsed params and query, and spelling variants merely take more memo slots.
+   * The route, the raw URL (it determines params and query; a request line cannot hold a newline), the viewer and
+   * the tenant. Cheaper than serialising the parsed params and query; spelling variants merely take more slots.
    */
-  private memoKey(plan: CachedPlan, request: FastifyRequest): string {
+  private memoKey(plan: CachedPlan, request: PlatformRequest): string {
     const viewer = viewerOf(request);
     const tenant = tenantOf(request, this.options);
     const scope = viewer === undefined && tenant === undefined ? '' : JSON.stringify([viewer, tenant]);
-    return `${plan.routePath}\n${request.url}\n${scope}`;
+    return `${plan.id}\n${this.platforms.current!.rawUrl(request)}\n${scope}`;
   }
 
   /**
-   * The entry key and covering generation counters of this request, from validated arguments. Deterministic for a
-   * route, its raw params and query, the viewer and the tenant, so hot keys skip validation and rendering.
+   * The entry key and covering generation counters of this request, from validated arguments; undefined when the
+   * query carries a parameter the key does not name (serving it from another request's entry could be wrong).
+   * Deterministic for a route, its raw URL, the viewer and the tenant, so hot keys skip validation and rendering.
    */
-  private async locate(plan: CachedPlan, request: FastifyRequest): Promise<EntryLocation> {
-    const viewerId = viewerOf(request);
-    const tenant = tenantOf(request, this.options);
+  private async locate(plan: CachedPlan, request: PlatformRequest): Promise<EntryLocation | undefined> {
     const memoKey = this.memoKey(plan, request);
     const known = this.locations.get(memoKey);
-    if (known) return known;
+    if (known !== undefined) return known === UNKEYED ? undefined : known;
     const validated = await this.registry.validate(plan.slots, request);
-    const sources = { ...validated, viewerId, tenant };
+    const unkeyed = Object.keys((request.query ?? {}) as object).filter((name) => !plan.keyedQuery.has(name));
+    if (unkeyed.length > 0) {
+      this.warnUnkeyed(plan, unkeyed);
+      this.locations.set(memoKey, UNKEYED);
+      return undefined;
+    }
+    const tenant = tenantOf(request, this.options);
+    const sources = { ...validated, viewerId: viewerOf(request), tenant };
     const segments = renderSegments(plan.pattern, (name) => resolvePlaceholder(name, sources));
     const location = {
-      label: statsLabel(plan),
+      label: plan.label,
       entryKey: this.keys.entry(tenant, joinKey(segments)),
       generationKeys: [
         this.keys.rootGeneration,
@@ -126,16 +145,17 @@ export class CacheLookup {
     this.locations.set(memoKey, location);
     return location;
   }
-}
 
-/** The literal segments of a route's pattern before its first placeholder: `jobs:list`, `jobs:stats:overview`. */
-export function statsLabel(plan: CachedPlan): string {
-  const literals: string[] = [];
-  for (const segment of plan.pattern.segments) {
-    if (segment.kind !== 'literal') break;
-    literals.push(segment.value);
+  private warnUnkeyed(plan: CachedPlan, names: string[]): void {
+    if (this.warned.has(plan.id)) return;
+    this.warned.add(plan.id);
+    const shown = names.slice(0, 3).map((name) => JSON.stringify(name.slice(0, 40)));
+    this.logger.warn(
+      `@Cached on ${plan.handlerName}: query parameter ${shown.join(', ')} is not in the key ` +
+        `'${plan.pattern.source}', so such requests are served uncached (X-Cache: BYPASS). Add it to the ` +
+        'pattern to cache them (warned once per route)',
+    );
   }
-  return literals.join(':') || plan.handlerName;
 }
 
 /**
@@ -147,24 +167,4 @@ export function statsLabel(plan: CachedPlan): string {
  */
 export function afterPendingIo(): Promise<void> {
   return new Promise((resolve) => setImmediate(resolve));
-}
-
-/** Browsers revalidate every time (with the ETag); per-viewer responses are private and vary by credentials. */
-export function setCacheControl(reply: FastifyReply, plan: CachedPlan): void {
-  if (plan.perViewer) void reply.header('cache-control', 'private, no-cache').header('vary', 'Authorization');
-  else void reply.header('cache-control', 'no-cache');
-}
-
-/** Headers of a response sent from stored bytes; the body is sent as it is. */
-export function prepareStoredResponse(
-  reply: FastifyReply,
-  plan: CachedPlan,
-  response: StoredResponse,
-  cacheStatus = 'HIT',
-): void {
-  setCacheControl(reply, plan);
-  void reply
-    .header('content-type', response.contentType)
-    .header('etag', response.etag)
-    .header(X_CACHE_HEADER, cacheStatus);
 }

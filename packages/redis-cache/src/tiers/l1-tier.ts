@@ -1,9 +1,10 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { LRUCache } from 'lru-cache';
 import { performance } from 'node:perf_hooks';
+import { DEFAULT_L1_MAX_BYTES, DEFAULT_L1_MAX_ENTRIES, DEFAULT_L1_TTL_MS } from '../redis-cache.constants.js';
 import { REDIS_CACHE_OPTIONS } from '../redis-cache.module-definition.js';
 import type { RedisCacheModuleOptions } from '../redis-cache.types.js';
-import { DEFAULT_L1_TTL_MS, InvalidationBus } from '../invalidation/invalidation-bus.js';
+import { InvalidationBus } from '../invalidation/invalidation-bus.js';
 
 /** One response held in process memory. */
 export interface L1Entry {
@@ -19,14 +20,12 @@ export interface L1Entry {
   snapshot: number;
 }
 
-/** Where one cached response lives (the same shape as CacheStore's EntryLocation). */
+/** Where one cached response lives (the same shape as the entry store's EntryLocation). */
 interface L1Location {
   entryKey: string;
   generationKeys: string[];
 }
 
-export const DEFAULT_L1_MAX_ENTRIES = 10_000;
-export const DEFAULT_L1_MAX_BYTES = 64 * 1024 * 1024;
 /** Accounted per entry on top of its bytes: the key, headers and object overhead, so tiny bodies are bounded too. */
 const ENTRY_OVERHEAD_BYTES = 256;
 

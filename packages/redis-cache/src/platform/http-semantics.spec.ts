@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { etagMatches } from './conditional-get.hook.js';
+import { appendVary, etagMatches } from './http-semantics.js';
 
 const ETAG = '"x"';
 
@@ -22,7 +22,22 @@ describe('etagMatches', () => {
     ['the tag without quotes', 'x', ETAG, false],
     ['a tag that only contains the stored one', '"xx"', ETAG, false],
     ['a lower-case weak prefix (not a weak tag)', 'w/"x"', ETAG, false],
+    ['a header given twice (as an array)', ['"a"', '"x"'] as never, ETAG, true],
   ])('%s: If-None-Match %p against %p -> %p', (_label, header, etag, expected) => {
     expect(etagMatches(header, etag)).toBe(expected);
+  });
+});
+
+describe('appendVary', () => {
+  it.each<[string, string | string[] | undefined, string, string]>([
+    ['nothing there yet', undefined, 'Authorization', 'Authorization'],
+    ['an empty header', '', 'Authorization', 'Authorization'],
+    ["CORS's Origin", 'Origin', 'Authorization', 'Origin, Authorization'],
+    ['a list', 'Origin, Accept-Encoding', 'Authorization', 'Origin, Accept-Encoding, Authorization'],
+    ['already there, other case', 'origin, authorization', 'Authorization', 'origin, authorization'],
+    ['the wildcard', '*', 'Authorization', '*'],
+    ['an array of headers', ['Origin', 'Accept'], 'Authorization', 'Origin, Accept, Authorization'],
+  ])('%s: %p + %p -> %p', (_label, current, field, expected) => {
+    expect(appendVary(current, field)).toBe(expected);
   });
 });

@@ -1,0 +1,119 @@
+import { Inject, Injectable, Logger, OnModuleDestroy } from '@nestjs/common';
+import { performance } from 'node:perf_hooks';
+import { CacheCounters } from '../observability/cache-counters.js';
+import { DeadlineExceeded } from '../resilience/deadline.js';
+import { RedisGateway } from '../resilience/redis-gateway.js';
+import { ENTRY_STORE, type EntryStore } from '../storage/entry-store.js';
+import { L1Tier } from '../tiers/l1-tier.js';
+import { GENERATION_COUNTERS, type GenerationCounters } from './generation-counters.js';
+import { InvalidationBus } from './invalidation-bus.js';
+
+/** Generation counters outlive any entry: at least a day, refreshed on every fill and bump. */
+export const MIN_GENERATION_TTL_MS = 86_400_000;
+
+/**
+ * Makes entries unreachable: a generation bump per prefix (O(1) whatever the number of keys), announced to every
+ * instance's L1 in the same round trip and applied to this process's ledger once Redis took it. A bump that Redis
+ * refuses removes the counters instead (readers bypass until they are re-created from the clock); when neither
+ * works, this instance bypasses those prefixes and retries until Redis takes the bump. Never throws.
+ */
+@Injectable()
+export class Invalidator implements OnModuleDestroy {
+  /** Set at start-up to twice the longest entry TTL (at least a day). */
+  generationTtlMs = MIN_GENERATION_TTL_MS;
+  private readonly logger = new Logger('RedisCache');
+  /** Prefixes whose bump failed everywhere: keys under them bypass the cache here until a retry succeeds. */
+  private readonly pendingBumps = new Set<string>();
+  private retryTimer: NodeJS.Timeout | undefined;
+
+  constructor(
+    @Inject(GENERATION_COUNTERS) private readonly generations: GenerationCounters,
+    @Inject(ENTRY_STORE) private readonly entries: EntryStore,
+    private readonly gateway: RedisGateway,
+    private readonly bus: InvalidationBus,
+    private readonly l1: L1Tier,
+    private readonly counters: CacheCounters,
+  ) {}
+
+  /** Whether any of these counters has a bump this instance could not make yet (its keys bypass meanwhile). */
+  isPending(generationKeys: readonly string[]): boolean {
+    return this.pendingBumps.size > 0 && generationKeys.some((key) => this.pendingBumps.has(key));
+  }
+
+  /** Bumps the counters under the deadline and announces it; resolves once every instance can know of it. */
+  async invalidate(generationKeys: string[]): Promise<void> {
+    if (generationKeys.length === 0) return;
+    this.counters.countTotal('invalidations');
+    try {
+      await this.bumpOrRemove(generationKeys);
+    } finally {
+      // After Redis, not before: a read between the two would otherwise refill L1 from the old generation.
+      this.bus.ledger.bump(generationKeys);
+    }
+  }
+
+  /**
+   * Deletes entries by physical prefix with SCAN + UNLINK, for prefixes no @InvalidatesCache declared (their keys
+   * carry no counter of theirs). Slow on a large keyspace; never on a request's path of its own accord. Unlike a
+   * bump it has no fallback, so a failure rejects: the caller must know the entries may still be there.
+   */
+  async deleteByScan(physicalPrefix: string): Promise<number> {
+    const removed = await this.entries.deleteByPrefix(physicalPrefix);
+    this.l1.deleteByPrefix(physicalPrefix);
+    const client = this.gateway.client;
+    if (client) {
+      const message = this.bus.entriesMessage(physicalPrefix);
+      await this.gateway.write(() => client.publish(this.bus.channel, message));
+    }
+    return removed;
+  }
+
+  onModuleDestroy(): void {
+    clearTimeout(this.retryTimer);
+  }
+
+  private async bumpOrRemove(generationKeys: string[]): Promise<void> {
+    // One budget for the bump and its fallback: a write waits at most the deadline for Redis, as a read does.
+    const deadline = performance.now() + this.gateway.deadlineMs;
+    try {
+      await this.gateway.write(() => this.generations.bump(generationKeys, this.generationTtlMs));
+      return;
+    } catch (error) {
+      this.fail('invalidation', error);
+    }
+    const remainingMs = deadline - performance.now();
+    try {
+      if (remainingMs < 1) throw new DeadlineExceeded(this.gateway.deadlineMs);
+      await this.gateway.write(() => this.generations.remove(generationKeys), remainingMs);
+      return;
+    } catch (error) {
+      this.fail('invalidation fallback', error);
+    }
+    for (const key of generationKeys) this.pendingBumps.add(key);
+    this.scheduleRetry();
+  }
+
+  private scheduleRetry(): void {
+    if (this.retryTimer) return;
+    this.retryTimer = setTimeout(() => {
+      this.retryTimer = undefined;
+      const keys = [...this.pendingBumps];
+      void this.gateway
+        .write(() => this.generations.bump(keys, this.generationTtlMs))
+        .then(() => {
+          for (const key of keys) this.pendingBumps.delete(key);
+          this.logger.log(`deferred invalidation of ${keys.length} prefix(es) applied`);
+        })
+        .catch((error: unknown) => {
+          this.fail('deferred invalidation', error);
+          this.scheduleRetry();
+        });
+    }, 500);
+    this.retryTimer.unref();
+  }
+
+  private fail(operation: string, error: unknown): void {
+    this.counters.countTotal('l2Errors');
+    this.gateway.report(operation, error);
+  }
+}

@@ -1,0 +1,65 @@
+import KeyvRedis from '@keyv/redis';
+import { RESP_TYPES } from '@redis/client';
+import { createCache, type Cache } from 'cache-manager';
+import { Keyv } from 'keyv';
+import { decodeEntryBytes } from './cache-entry.js';
+import type { EntryLocation, EntryStore, StoredRead } from './entry-store.js';
+import type { RedisClient } from './redis-client.factory.js';
+
+interface BufferReplies {
+  mGet(keys: string[]): Promise<(Buffer | null)[]>;
+}
+
+/**
+ * Entries in Redis. Written through cache-manager and Keyv (@keyv/redis on the module's own node-redis client),
+ * which store the framed string at exactly the entry key with a PX TTL; read with one MGET of the covering
+ * generations and the entry, answered as bytes, so that a hit slices the body out of Redis's reply without decoding
+ * it. Failures reach the caller, which owns deadlines and fallbacks (RedisGateway).
+ */
+export class RedisEntryStore implements EntryStore {
+  readonly localEntries = undefined;
+  private readonly entries: Cache;
+  /** The same connection, answering bulk strings as Buffers (the hit path's view). */
+  private readonly bytes: BufferReplies;
+
+  constructor(
+    private readonly client: RedisClient,
+    onError: (error: unknown) => void,
+  ) {
+    const store = new KeyvRedis(client, { throwOnErrors: false, useUnlink: true });
+    // Entries are stored as framed strings (cache-entry.ts), not Keyv's JSON envelope: a hit must not parse the
+    // body. Redis enforces the TTL (KeyvRedis writes PX), so the envelope's `expires` is not needed.
+    const keyv = new Keyv({
+      store,
+      useKeyPrefix: false,
+      namespace: undefined,
+      serialize: ({ value }) => value as string,
+      deserialize: (raw) => ({ value: raw as never }),
+    });
+    // @keyv/redis reports command errors as events and resolves no-op values: without this they would be silent.
+    keyv.on('error', onError);
+    this.entries = createCache({ stores: [keyv] });
+    this.bytes = client.withTypeMapping({ [RESP_TYPES.BLOB_STRING]: Buffer }) as unknown as BufferReplies;
+  }
+
+  async read(location: EntryLocation): Promise<StoredRead> {
+    const replies = await this.bytes.mGet([...location.generationKeys, location.entryKey]);
+    return {
+      generations: replies.slice(0, -1).map((reply) => reply?.toString('latin1') ?? null),
+      entry: decodeEntryBytes(replies.at(-1)),
+    };
+  }
+
+  async write(entryKey: string, framed: string, ttlMs: number): Promise<void> {
+    await this.entries.set(entryKey, framed, ttlMs);
+  }
+
+  async deleteByPrefix(physicalPrefix: string): Promise<number> {
+    const escaped = physicalPrefix.replace(/[*?[\]\\]/g, (c) => `\\${c}`);
+    let removed = 0;
+    for await (const keys of this.client.scanIterator({ MATCH: `${escaped}*`, COUNT: 1_000 })) {
+      if (keys.length > 0) removed += await this.client.unlink(keys);
+    }
+    return removed;
+  }
+}

@@ -1,0 +1,201 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { performance } from 'node:perf_hooks';
+import { GENERATION_COUNTERS, type GenerationCounters } from '../invalidation/generation-counters.js';
+import { InvalidationBus } from '../invalidation/invalidation-bus.js';
+import { Invalidator } from '../invalidation/invalidator.js';
+import { CacheCounters } from '../observability/cache-counters.js';
+import { DeadlineExceeded } from '../resilience/deadline.js';
+import { CircuitOpen, RedisGateway } from '../resilience/redis-gateway.js';
+import { encodeEntry, type StoredResponse } from '../storage/cache-entry.js';
+import { ENTRY_STORE, type EntryLocation, type EntryStore, type StoredRead } from '../storage/entry-store.js';
+import { L1Tier, ownedBytes } from './l1-tier.js';
+
+/** When a lookup started: what a fill after it is checked against (the invalidation ledger, L1's clock). */
+export interface LookupStart {
+  snapshot: number;
+  verifiedAt: number;
+}
+
+export type BypassReason =
+  | 'unavailable'
+  | 'timeout'
+  | 'circuit-open'
+  | 'generation-missing'
+  | 'invalidation-pending'
+  | 'unkeyed-query';
+
+/** Bypasses because Redis could not be read: the handler's answer may fill L1 (capped at `CACHE_L1_TTL`). */
+const REDIS_AWAY: ReadonlySet<BypassReason> = new Set(['unavailable', 'timeout', 'circuit-open']);
+
+export type ReadResult =
+  | { kind: 'hit'; tier: 'l1' | 'l2'; entry: StoredResponse }
+  /** Not usable from the cache; `generations` are the values to fill under, read before the handler runs. */
+  | ({ kind: 'miss'; generations: string[] } & LookupStart)
+  /** The cache cannot be trusted or reached for this key right now: serve without reading or filling it. */
+  | ({ kind: 'bypass'; reason: BypassReason } & LookupStart);
+
+export type MissOrBypass = Exclude<ReadResult, { kind: 'hit' }>;
+
+/**
+ * The two tiers as one: L1 in process, then the entry store (Redis, or memory without it) under the deadline,
+ * with every failure counted and turned into a bypass. Fills go to both tiers without making the caller wait.
+ * Generations are checked on every L2 read, which closes the stale-set race (RELIABILITY.md §3).
+ */
+@Injectable()
+export class TieredCache {
+  constructor(
+    @Inject(ENTRY_STORE) private readonly store: EntryStore,
+    @Inject(GENERATION_COUNTERS) private readonly generations: GenerationCounters,
+    private readonly gateway: RedisGateway,
+    private readonly invalidator: Invalidator,
+    private readonly bus: InvalidationBus,
+    private readonly l1: L1Tier,
+    private readonly counters: CacheCounters,
+  ) {}
+
+  /** The entry from L1 if it can be served without asking Redis (see {@link L1Tier.get}). */
+  readLocal(location: EntryLocation, now = performance.now()): StoredResponse | undefined {
+    const entry = this.l1.get(location, now);
+    if (entry) this.counters.count(location.label, 'hits', 'l1Hits');
+    return entry;
+  }
+
+  /** Reads the entry and the generations covering it from the store under the deadline; a hit also fills L1. */
+  async readRemote(location: EntryLocation): Promise<ReadResult> {
+    const start: LookupStart = { snapshot: this.bus.ledger.snapshot(), verifiedAt: performance.now() };
+    if (this.invalidator.isPending(location.generationKeys))
+      return this.bypass(location, start, 'invalidation-pending');
+    let read: StoredRead;
+    try {
+      read = await this.gateway.read(() => this.store.read(location));
+    } catch (error) {
+      return this.bypass(location, start, reasonOf(error, 'unavailable'), error);
+    }
+    if (read.generations.some((value) => value === null)) {
+      // First use, expired, evicted, or removed after a refused bump: re-create from the clock, then trust only
+      // entries filled under the new values (none yet).
+      let current: string[];
+      try {
+        const ttlMs = this.invalidator.generationTtlMs;
+        current = await this.gateway.read(() => this.generations.ensure(location.generationKeys, ttlMs));
+      } catch (error) {
+        return this.bypass(location, start, reasonOf(error, 'generation-missing'), error);
+      }
+      this.counters.count(location.label, 'misses');
+      return { kind: 'miss', generations: current, ...start };
+    }
+    const current = read.generations as string[];
+    const { entry } = read;
+    if (entry && this.isFresh(entry.generations, current)) {
+      this.counters.count(location.label, 'hits', 'l2Hits');
+      if (this.l1.enabled) {
+        const { etag, contentType, body } = entry;
+        const l1Entry = { etag, contentType, body: ownedBytes(body), generations: current, ...start };
+        this.l1.set(location, l1Entry, entry.expiresAt - Date.now());
+      }
+      return { kind: 'hit', tier: 'l2', entry };
+    }
+    if (entry) this.counters.count(location.label, 'staleEntriesRefused');
+    this.counters.count(location.label, 'misses');
+    return { kind: 'miss', generations: current, ...start };
+  }
+
+  /** Counts a request that shared another request's read, as if it had read itself. */
+  countSharedRead(location: EntryLocation, result: ReadResult): void {
+    if (result.kind === 'hit') this.counters.count(location.label, 'hits', 'l2Hits');
+    else this.counters.count(location.label, result.kind === 'miss' ? 'misses' : 'bypasses');
+  }
+
+  /** A request that waits for a concurrent miss of its key instead of running the handler itself. */
+  countSingleFlightJoin(location: EntryLocation): void {
+    this.counters.count(location.label, 'singleFlightJoins');
+  }
+
+  /** A request served uncached before any read (its query names a parameter the key does not). */
+  bypassUnread(label: string, reason: BypassReason): ReadResult {
+    this.counters.count(
+      label,
+      'bypasses',
+      ...(reason === 'unkeyed-query' ? (['unkeyedQueries'] as const) : []),
+    );
+    return { kind: 'bypass', reason, snapshot: this.bus.ledger.snapshot(), verifiedAt: performance.now() };
+  }
+
+  /**
+   * Whether an entry was filled under the current generations. This check closes the stale-set race: a fill that
+   * started before an invalidation carries the old generation and is refused. Protected so that a test can turn
+   * it off and prove the race is real (the negative control).
+   */
+  protected isFresh(entryGenerations: string[], current: string[]): boolean {
+    return entryGenerations.length === current.length && entryGenerations.every((g, i) => g === current[i]);
+  }
+
+  /**
+   * Stores a response the handler produced after `lookup`, without making the caller wait; failures are counted and
+   * logged, never thrown. After a miss it goes to the store (under the generations read before the handler ran)
+   * and to L1; after a bypass because Redis could not be read, to L1 only, for at most `CACHE_L1_TTL`.
+   */
+  fill(
+    location: EntryLocation,
+    lookup: MissOrBypass,
+    response: StoredResponse & { body: string },
+    ttlMs: number,
+  ): void {
+    const verified = lookup.kind === 'miss';
+    if (!verified && !REDIS_AWAY.has(lookup.reason)) return;
+    if (this.l1.enabled) {
+      const { etag, contentType, body } = response;
+      const generations = verified ? lookup.generations : null;
+      const { snapshot, verifiedAt } = lookup;
+      const entry = { etag, contentType, body: ownedBytes(body), generations, snapshot, verifiedAt };
+      this.l1.set(location, entry, ttlMs);
+    }
+    // Not while the circuit is open or probing: the probe belongs to a read, which reports its outcome.
+    if (!verified || this.gateway.circuit.state !== 'closed') return;
+    this.counters.countTotal('fills');
+    const framed = encodeEntry({
+      ...response,
+      generations: lookup.generations,
+      expiresAt: Date.now() + ttlMs,
+    });
+    const generationTtlMs = this.invalidator.generationTtlMs;
+    this.gateway.background(
+      'fill',
+      () =>
+        Promise.all([
+          this.store.write(location.entryKey, framed, ttlMs),
+          this.generations.touch(location.generationKeys, generationTtlMs),
+        ]),
+      () => this.counters.countTotal('l2Errors'),
+    );
+  }
+
+  /** Entries held in this process: L1's, or the memory store's when Redis is not configured. */
+  get localEntries(): number {
+    return this.store.localEntries ?? this.l1.entries;
+  }
+
+  private bypass(
+    location: EntryLocation,
+    start: LookupStart,
+    reason: BypassReason,
+    error?: unknown,
+  ): ReadResult {
+    this.counters.count(location.label, 'bypasses');
+    if (reason === 'circuit-open') {
+      this.counters.count(location.label, 'circuitSkips');
+    } else if (reason === 'timeout') {
+      this.counters.count(location.label, 'timeouts');
+      this.gateway.warn('timeout', `cache read exceeded ${this.gateway.deadlineMs} ms; serving uncached`);
+    } else if (error !== undefined) {
+      this.counters.count(location.label, 'l2Errors');
+      this.gateway.report('read', error);
+    }
+    return { kind: 'bypass', reason, ...start };
+  }
+}
+
+function reasonOf(error: unknown, otherwise: BypassReason): BypassReason {
+  if (error instanceof CircuitOpen) return 'circuit-open';
+  return error instanceof DeadlineExceeded ? 'timeout' : otherwise;
+}
