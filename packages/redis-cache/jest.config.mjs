@@ -7,7 +7,8 @@ const esm = {
     '^.+\\.ts$': ['ts-jest', { useESM: true, tsconfig: 'tsconfig.json' }],
   },
   testEnvironment: 'node',
-  modulePathIgnorePatterns: ['<rootDir>/dist/'],
+  // The consumer fixtures are separate programs (their own package.json and build), run by consumers.e2e-spec.ts.
+  modulePathIgnorePatterns: ['<rootDir>/dist/', '<rootDir>/test/fixtures/'],
 };
 
 export default {

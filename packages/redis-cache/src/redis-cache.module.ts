@@ -101,6 +101,6 @@ export class RedisCacheModule extends ConfigurableModuleClass implements OnModul
     registerConditionalGet(fastify);
     // Disabled means pass-through: no lookup at all, not even the fast path's.
     if (this.options.fastHits && this.options.enabled !== false)
-      registerFastHits(fastify, this.registry, this.lookups);
+      registerFastHits(fastify, platform, this.registry, this.lookups);
   }
 }

@@ -1,6 +1,7 @@
 import type { CacheRegistry } from '../decorators/cache-registry.js';
 import type { CacheLookup } from '../tiers/cache-lookup.js';
-import { fastifyPlatform, type FastifyInstanceLike } from './fastify.platform.js';
+import type { FastifyInstanceLike } from './fastify.platform.js';
+import type { HttpPlatform } from './http-platform.js';
 import { prepareStoredResponse } from './stored-response.js';
 
 /**
@@ -12,10 +13,10 @@ import { prepareStoredResponse } from './stored-response.js';
  */
 export function registerFastHits(
   fastify: FastifyInstanceLike,
+  platform: HttpPlatform,
   registry: CacheRegistry,
   lookups: CacheLookup,
 ): void {
-  const platform = fastifyPlatform;
   fastify.addHook('preHandler', (request, reply, done) => {
     if (request.method !== 'GET' && request.method !== 'HEAD') return done();
     const plan = registry.unguardedPlan(platform.routeOf(request));
