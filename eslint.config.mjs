@@ -24,6 +24,48 @@ export default tseslint.config(
     },
   },
   {
+    // Adopters of the cache (the app, its tests, the example, the benches) use its public API only: the package's
+    // `exports` map enforces it at run time, this at lint time, before a relative path can reach around it.
+    files: ['src/**/*.ts', 'test/**/*.ts', 'examples/**/*.ts', 'bench/**/*.{ts,mjs}', 'scripts/**/*.mjs'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: ['@jobboard/redis-cache/*', '!@jobboard/redis-cache/testing'],
+              message: 'Import the cache from @jobboard/redis-cache (tests: also /testing); nothing else is its API.',
+            },
+            {
+              group: ['**/packages/redis-cache/**', '**/redis-cache/src/**', '**/redis-cache/dist/**'],
+              message: 'Import the cache by its package name, @jobboard/redis-cache, never by path.',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    files: ['src/**/*.ts', 'examples/*/src/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: ['@jobboard/redis-cache/*'],
+              message: 'Production code imports @jobboard/redis-cache only; /testing is for tests.',
+            },
+            {
+              group: ['**/packages/redis-cache/**', '**/redis-cache/src/**', '**/redis-cache/dist/**'],
+              message: 'Import the cache by its package name, @jobboard/redis-cache, never by path.',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
     files: ['**/*.mjs', '**/*.js'],
     languageOptions: { globals: globals.node },
   },
