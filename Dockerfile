@@ -9,8 +9,10 @@ FROM ${NODE_IMAGE} AS build
 WORKDIR /app
 
 COPY package.json package-lock.json ./
-# The cache library is an npm workspace the app depends on by name: its manifest must be there before the install.
+# The cache library is an npm workspace the app depends on by name, and the lock lists the Express example as one
+# too: their manifests must be there before the install (the example's code is not copied).
 COPY packages/redis-cache/package.json ./packages/redis-cache/package.json
+COPY examples/express-app/package.json ./examples/express-app/package.json
 # `npm ci` fails with this lock file (the registry lacks some jest-30 optional platform packages); npm install works.
 RUN npm install --no-audit --no-fund
 
