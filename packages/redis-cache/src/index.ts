@@ -9,7 +9,14 @@ export {
   type RedisCacheErrorCode,
 } from './errors.js';
 export type { Ttl } from './keys/ttl.util.js';
-export type { CacheTotals, PrefixCounters } from './observability/cache-counters.js';
+export type {
+  NamedCache,
+  NamedCallOptions,
+  NamedSetOptions,
+  NamespaceOptions,
+} from './named/named-cache.types.js';
+export { jsonCodec, structuredCodec, type CacheCodec } from './named/value-codec.js';
+export type { CacheTotals, NamedCounters, PrefixCounters } from './observability/cache-counters.js';
 export {
   RedisCacheHealthIndicator,
   type CacheIndicatorResult,

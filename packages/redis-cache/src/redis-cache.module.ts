@@ -1,5 +1,5 @@
 import { Inject, Module, OnModuleInit } from '@nestjs/common';
-import { DiscoveryModule } from '@nestjs/core';
+import { APP_INTERCEPTOR, DiscoveryModule } from '@nestjs/core';
 import { CacheInterceptor } from './decorators/cache.interceptor.js';
 import { CacheRegistry } from './decorators/cache-registry.js';
 import { InvalidateCacheInterceptor } from './decorators/invalidate-cache.interceptor.js';
@@ -7,6 +7,10 @@ import { UnsupportedPlatformError } from './errors.js';
 import { InvalidationBus } from './invalidation/invalidation-bus.js';
 import { Invalidator, MIN_GENERATION_TTL_MS } from './invalidation/invalidator.js';
 import { KeySpace } from './keys/key-space.js';
+import { DecoratedMethods } from './named/decorated-methods.js';
+import { NamedCaches } from './named/named-caches.js';
+import { NamedTier } from './named/named-tier.js';
+import { RequestContext, RequestContextInterceptor } from './named/request-context.js';
 import { CacheCounters } from './observability/cache-counters.js';
 import { CacheEvents } from './observability/cache-events.js';
 import { RedisCacheHealthIndicator } from './observability/redis-cache.health.js';
@@ -60,6 +64,11 @@ const INTERCEPTOR_DEPENDENCIES = [
     L1Tier,
     Invalidator,
     TieredCache,
+    NamedTier,
+    NamedCaches,
+    RequestContext,
+    { provide: APP_INTERCEPTOR, useClass: RequestContextInterceptor },
+    DecoratedMethods,
     CacheLookup,
     PlatformHost,
     RedisCacheService,
@@ -82,6 +91,7 @@ export class RedisCacheModule extends ConfigurableModuleClass implements OnModul
     private readonly invalidator: Invalidator,
     private readonly lookups: CacheLookup,
     private readonly platforms: PlatformHost,
+    private readonly methods: DecoratedMethods,
     @Inject(REDIS_CACHE_OPTIONS) private readonly options: RedisCacheModuleOptions,
   ) {
     super();
@@ -89,6 +99,7 @@ export class RedisCacheModule extends ConfigurableModuleClass implements OnModul
 
   onModuleInit(): void {
     this.invalidator.generationTtlMs = Math.max(MIN_GENERATION_TTL_MS, 2 * this.registry.longestTtlMs);
+    this.methods.install();
     const platform = this.platforms.current;
     if (!platform) return;
     if (this.options.fastHits && platform.kind !== 'fastify')

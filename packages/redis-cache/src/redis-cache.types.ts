@@ -1,6 +1,6 @@
 import type { PipeTransform } from '@nestjs/common';
 import type { Ttl } from './keys/ttl.util.js';
-import type { CacheTotals, PrefixCounters } from './observability/cache-counters.js';
+import type { CacheTotals, NamedCounters, PrefixCounters } from './observability/cache-counters.js';
 import type { CircuitState } from './resilience/circuit-breaker.js';
 
 /** A request as both Fastify and Express hand it to Nest: what a tenant resolver may read. */
@@ -60,6 +60,10 @@ export interface CachedOptions {
    * `{user.id}`. Without it such a route must key on the viewer (start-up fails otherwise).
    */
   scope?: 'public' | 'viewer';
+  /** On a provider method: the namespace of its values (default `<Class>.<method>`), for stats and `clear()`. */
+  namespace?: string;
+  /** On a provider method: argument positions the key deliberately leaves out (a logger, a transaction). */
+  ignore?: number[];
 }
 
 export interface CachedMetadata {
@@ -104,6 +108,8 @@ export interface CacheStats {
   totals: CacheTotals;
   /** By route prefix (`jobs:list`): bounded by the number of @Cached routes. */
   prefixes: Record<string, PrefixCounters>;
+  /** By namespace: named caches by their names, decorated provider methods as `<Class>.<method>`. */
+  namespaces: Record<string, NamedCounters>;
   l1: { entries: number; bytes: number };
 }
 

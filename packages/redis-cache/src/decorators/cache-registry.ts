@@ -16,7 +16,15 @@ import {
   type ValidatedArguments,
 } from './argument-pipes.js';
 import { DtoFieldReader } from './dto-fields.js';
+import { CacheConfigurationError } from '../errors.js';
 import { planCached, planInvalidation, type CachedPlan, type InvalidatePlan } from './handler-plans.js';
+import {
+  planMethodCache,
+  planMethodInvalidation,
+  type MethodCachePlan,
+  type MethodInvalidatePlan,
+  type MethodRef,
+} from './method-plans.js';
 
 /** A route handler, identified by the function object ExecutionContext.getHandler() returns. */
 type Handler = object;
@@ -26,6 +34,13 @@ interface ControllerWrapper {
   metatype: unknown;
   instance: unknown;
   host?: { injectables: Map<unknown, { instance: unknown }> };
+}
+
+/** What DiscoveryService hands out for a provider. */
+interface ProviderWrapper {
+  metatype: unknown;
+  instance: unknown;
+  isDependencyTreeStatic(): boolean;
 }
 
 /**
@@ -38,6 +53,10 @@ export class CacheRegistry implements OnModuleInit {
   /** Every invalidation prefix declared by any handler; readers include the generation counters of those covering them. */
   readonly prefixes: ParsedPattern[] = [];
   longestTtlMs = 0;
+  /** @Cached and @InvalidatesCache on provider methods, for DecoratedMethods to install. */
+  readonly methodCaches: MethodCachePlan[] = [];
+  readonly methodInvalidations: MethodInvalidatePlan[] = [];
+  private readonly tenantResolver: boolean;
   private readonly cached = new Map<Handler, CachedPlan>();
   private readonly invalidating = new Map<Handler, InvalidatePlan>();
   /** Unguarded cached routes by the platform's route identity, learnt from the requests Nest routed to them. */
@@ -52,6 +71,7 @@ export class CacheRegistry implements OnModuleInit {
     @Inject(REDIS_CACHE_OPTIONS) options: RedisCacheModuleOptions,
   ) {
     this.override = options.argumentPipe;
+    this.tenantResolver = options.tenantResolver !== undefined;
   }
 
   async onModuleInit(): Promise<void> {
@@ -71,6 +91,19 @@ export class CacheRegistry implements OnModuleInit {
       if (cached) cachedHandlers.push({ ...entry, cached });
     }
     for (const plan of this.invalidating.values()) this.prefixes.push(...plan.prefixes);
+    const methods = this.providerMethods();
+    for (const { ref, invalidates } of methods) {
+      if (!invalidates) continue;
+      const plan = planMethodInvalidation(ref, invalidates, this.tenantResolver);
+      this.methodInvalidations.push(plan);
+      this.prefixes.push(...plan.prefixes);
+    }
+    for (const { ref, cached } of methods) {
+      if (!cached) continue;
+      const plan = planMethodCache(ref, cached, this.prefixes, this.tenantResolver);
+      this.methodCaches.push(plan);
+      this.longestTtlMs = Math.max(this.longestTtlMs, plan.ttlMs);
+    }
     let id = 0;
     const context = { reflector: this.reflector, fields, prefixes: this.prefixes, nextId: () => ++id };
     for (const entry of cachedHandlers) {
@@ -121,9 +154,39 @@ export class CacheRegistry implements OnModuleInit {
     const prototype = Object.getPrototypeOf(instance) as Record<string, unknown>;
     const resolvePipe = (pipe: Type<PipeTransform>): PipeTransform =>
       (host?.injectables.get(pipe)?.instance as PipeTransform | undefined) ?? this.pipeFromContainer(pipe);
-    return Object.getOwnPropertyNames(prototype)
-      .filter((name) => name !== 'constructor' && typeof prototype[name] === 'function')
-      .map((name) => ({ controller: metatype as Type, handler: prototype[name] as Type, name, resolvePipe }));
+    return Object.getOwnPropertyNames(prototype).flatMap((name) => {
+      const handler = Object.getOwnPropertyDescriptor(prototype, name)?.value as unknown;
+      if (name === 'constructor' || typeof handler !== 'function') return [];
+      return [{ controller: metatype as Type, handler: handler as Type, name, resolvePipe }];
+    });
+  }
+
+  /** Methods of singleton providers that carry either decorator. */
+  private providerMethods() {
+    const found: { ref: MethodRef; cached?: CachedMetadata; invalidates?: InvalidatesMetadata }[] = [];
+    for (const wrapper of this.discovery.getProviders() as ProviderWrapper[]) {
+      const { metatype, instance } = wrapper;
+      if (typeof metatype !== 'function' || !instance || typeof instance !== 'object') continue;
+      const prototype = Object.getPrototypeOf(instance) as Record<string, unknown>;
+      if (prototype === Object.prototype) continue;
+      for (const name of Object.getOwnPropertyNames(prototype)) {
+        // The descriptor, not prototype[name]: reading an accessor would run it (HttpAdapterHost's listen$ throws).
+        const method = Object.getOwnPropertyDescriptor(prototype, name)?.value as unknown;
+        if (name === 'constructor' || typeof method !== 'function') continue;
+        const cached = this.reflector.get<CachedMetadata | undefined>(CACHED_METADATA, method);
+        const invalidates = this.reflector.get<InvalidatesMetadata | undefined>(INVALIDATES_METADATA, method);
+        if (!cached && !invalidates) continue;
+        const handlerName = `${(metatype as Type).name}.${name}`;
+        if (!wrapper.isDependencyTreeStatic())
+          throw new CacheConfigurationError(
+            `@Cached/@InvalidatesCache on ${handlerName}: the provider is request-scoped (or depends on one); ` +
+              'decorate a method of a singleton provider',
+          );
+        const ref = { provider: metatype as Type, instance: instance as Record<string, unknown>, name };
+        found.push({ ref, cached, invalidates });
+      }
+    }
+    return found;
   }
 
   private pipeFromContainer(pipe: Type<PipeTransform>): PipeTransform {

@@ -15,7 +15,7 @@ import { PlatformHost } from '../platform/platform-host.js';
 import { prepareStoredResponse, setCacheControl } from '../platform/stored-response.js';
 import { etagOf } from '../storage/cache-entry.js';
 import type { EntryLocation } from '../storage/entry-store.js';
-import { CacheLookup } from '../tiers/cache-lookup.js';
+import { CacheLookup, type ResponseOutcome } from '../tiers/cache-lookup.js';
 import type { FlightLead } from '../tiers/single-flight.js';
 import { TieredCache, type MissOrBypass } from '../tiers/tiered-cache.js';
 import { CacheRegistry } from './cache-registry.js';
@@ -97,7 +97,7 @@ export class CacheInterceptor implements NestInterceptor {
     location: EntryLocation | undefined,
     lookup: MissOrBypass,
     next: CallHandler,
-    lead?: FlightLead,
+    lead?: FlightLead<ResponseOutcome>,
   ): Observable<unknown> {
     const { platform, request, response, plan } = exchange;
     setCacheControl(platform, response, plan);

@@ -35,9 +35,9 @@ export class Invalidator implements OnModuleDestroy {
     private readonly counters: CacheCounters,
   ) {}
 
-  /** Whether any of these counters has a bump this instance could not make yet (its keys bypass meanwhile). */
-  isPending(generationKeys: readonly string[]): boolean {
-    return this.pendingBumps.size > 0 && generationKeys.some((key) => this.pendingBumps.has(key));
+  /** Whether an entry has a bump this instance could not make yet (it bypasses the cache meanwhile). */
+  isPending(location: { generationKeys: readonly string[] }): boolean {
+    return this.pendingBumps.size > 0 && location.generationKeys.some((key) => this.pendingBumps.has(key));
   }
 
   /** Bumps the counters under the deadline and announces it; resolves once every instance can know of it. */
@@ -97,19 +97,21 @@ export class Invalidator implements OnModuleDestroy {
     if (this.retryTimer) return;
     this.retryTimer = setTimeout(() => {
       this.retryTimer = undefined;
-      const keys = [...this.pendingBumps];
-      void this.gateway
-        .write(() => this.generations.bump(keys, this.generationTtlMs))
-        .then(() => {
-          for (const key of keys) this.pendingBumps.delete(key);
-          this.logger.log(`deferred invalidation of ${keys.length} prefix(es) applied`);
-        })
-        .catch((error: unknown) => {
-          this.fail('deferred invalidation', error);
-          this.scheduleRetry();
-        });
+      void this.retry();
     }, 500);
     this.retryTimer.unref();
+  }
+
+  private async retry(): Promise<void> {
+    const bumps = [...this.pendingBumps];
+    try {
+      await this.gateway.write(() => this.generations.bump(bumps, this.generationTtlMs));
+      for (const key of bumps) this.pendingBumps.delete(key);
+      this.logger.log(`deferred invalidation of ${bumps.length} prefix(es) applied`);
+    } catch (error) {
+      this.fail('deferred invalidation', error);
+      this.scheduleRetry();
+    }
   }
 
   private fail(operation: string, error: unknown): void {

@@ -16,7 +16,8 @@ export const MISSING_VALUE = '~';
 export const MAX_KEY_BYTES = 200;
 const HEAD_BYTES = 120;
 
-const PLACEHOLDER = /^\{([A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)?)\}$/;
+/** `{name}`, `{name.path}` (`{user.id}`, `{result.authorId}`), or a provider method's argument `{0}`, `{1.id}`. */
+const PLACEHOLDER = /^\{((?:[A-Za-z_][A-Za-z0-9_]*|\d{1,2})(?:\.[A-Za-z_][A-Za-z0-9_]*){0,4})\}$/;
 const LITERAL = /^[A-Za-z0-9_.-]+$/;
 
 /**

@@ -7,9 +7,15 @@ import { encodeKeyValue } from './cache-key.util.js';
  *   <prefix>g:<prefix segments>:         the generation counter of an invalidation prefix, e.g. jobboard:g:jobs:list:
  *   <prefix>g:                           the root generation, bumped by clear()
  *   <prefix>t:<tenant>:c:... / t:<tenant>:g:...   the same, per tenant, when a tenant resolver is configured
+ *   <prefix>n:<namespace>:<key>          a named cache's value (or a decorated method's), e.g. jobboard:n:embeddings:9f2c
+ *   <prefix>ng:<namespace>:              the namespace's counter (clear()); ng:<namespace>:<segments>: a key prefix's
+ *   <prefix>nd:<namespace>:<0-1023>       a delete bucket's counter: delete(key) bumps its key's bucket
+ *   <prefix>t:<tenant>:n:... / t:<tenant>:ng:... / t:<tenant>:nd:...  the same, per tenant
  *   <prefix>invalidations                 the pub/sub channel of generation bumps (a channel, not a key)
  *
- * Every key carries a TTL: entries their route's, counters at least a day, refreshed on use.
+ * Every key carries a TTL: entries their route's, counters at least a day, refreshed on use. The markers `c:`, `g:`,
+ * `n:`, `ng:`, `nd:` and `t:` differ in their first two characters, and values are encoded so that they never contain `:`
+ * unescaped: no key of one kind can be spelt as a key of another.
  */
 export class KeySpace {
   readonly rootGeneration: string;
@@ -36,5 +42,20 @@ export class KeySpace {
 
   generation(tenant: string | undefined, segments: string[]): string {
     return `${this.scope(tenant)}g:${segments.map((s) => `${s}:`).join('')}`;
+  }
+
+  /** A named cache's (or decorated method's) value: `logicalKey` is already encoded and joined. */
+  namedEntry(tenant: string | undefined, namespace: string, logicalKey: string): string {
+    return `${this.scope(tenant)}n:${namespace}:${logicalKey}`;
+  }
+
+  /** The counter of one of a namespace's delete buckets (a key's bucket is a hash of it). */
+  namedDeletion(tenant: string | undefined, namespace: string, bucket: number): string {
+    return `${this.scope(tenant)}nd:${namespace}:${bucket}`;
+  }
+
+  /** The counter of a namespace (no segments) or of a key prefix within it, for one tenant or none. */
+  namedGeneration(tenant: string | undefined, namespace: string, segments: string[]): string {
+    return `${this.scope(tenant)}ng:${namespace}:${segments.map((s) => `${s}:`).join('')}`;
   }
 }

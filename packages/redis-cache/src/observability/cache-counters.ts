@@ -17,8 +17,24 @@ export const PER_PREFIX_COUNTERS = [
 export type PrefixCounter = (typeof PER_PREFIX_COUNTERS)[number];
 export type PrefixCounters = Record<PrefixCounter, number>;
 
+/** The counters kept per named cache and per decorated provider method. */
+export const NAMED_COUNTERS = [
+  'hits',
+  'l1Hits',
+  'l2Hits',
+  'misses',
+  'sets',
+  'deletes',
+  'errors',
+  'staleRefused',
+  'bypasses',
+  'singleFlightJoins',
+] as const;
+export type NamedCounter = (typeof NAMED_COUNTERS)[number];
+export type NamedCounters = Record<NamedCounter, number> & { hitRatePercent: number | null };
+
 export interface CacheTotals extends PrefixCounters {
-  /** All hits: `l1Hits + l2Hits`. */
+  /** All hits: `l1Hits + l2Hits`, of routes, named caches and decorated methods. */
   hits: number;
   /** Requests that waited for a concurrent miss of the same key instead of running the handler themselves. */
   singleFlightJoins: number;
@@ -30,40 +46,121 @@ export interface CacheTotals extends PrefixCounters {
   invalidations: number;
 }
 
-const zeroes = (): PrefixCounters =>
-  Object.fromEntries(PER_PREFIX_COUNTERS.map((field) => [field, 0])) as PrefixCounters;
+/** What the tiers report about one read or write. */
+export type CacheEvent =
+  | 'l1Hit'
+  | 'l2Hit'
+  | 'miss'
+  | 'staleRefused'
+  | 'bypass'
+  | 'timeout'
+  | 'error'
+  | 'circuitSkip'
+  | 'singleFlightJoin'
+  | 'unkeyedQuery'
+  | 'set'
+  | 'delete';
+
+/** Where the events of one route prefix, named cache or decorated method are counted. */
+export interface StatsSink {
+  record(event: CacheEvent): void;
+}
+
+type Fields<F extends string> = Record<CacheEvent, readonly F[]>;
+
+const TOTALS: Fields<keyof CacheTotals> = {
+  l1Hit: ['hits', 'l1Hits'],
+  l2Hit: ['hits', 'l2Hits'],
+  miss: ['misses'],
+  staleRefused: ['staleEntriesRefused'],
+  bypass: ['bypasses'],
+  timeout: ['timeouts'],
+  error: ['l2Errors'],
+  circuitSkip: ['circuitSkips'],
+  singleFlightJoin: ['singleFlightJoins'],
+  unkeyedQuery: ['unkeyedQueries'],
+  set: ['fills'],
+  delete: [],
+};
+const PER_PREFIX: Fields<PrefixCounter> = { ...TOTALS, set: [], delete: [] } as Fields<PrefixCounter>;
+const PER_NAME: Fields<NamedCounter> = {
+  l1Hit: ['hits', 'l1Hits'],
+  l2Hit: ['hits', 'l2Hits'],
+  miss: ['misses'],
+  staleRefused: ['staleRefused'],
+  bypass: ['bypasses'],
+  timeout: ['errors'],
+  error: ['errors'],
+  circuitSkip: [],
+  singleFlightJoin: ['singleFlightJoins'],
+  unkeyedQuery: [],
+  set: ['sets'],
+  delete: ['deletes'],
+};
+
+const zeroes = <F extends string>(fields: readonly F[]) =>
+  Object.fromEntries(fields.map((field) => [field, 0])) as Record<F, number>;
 
 /**
- * Request-level counters, in total and per route prefix (`jobs:list`: bounded by the number of @Cached routes,
- * never a key). Plain increments on the hot path; read as copies.
+ * Counters in total, per route prefix (`jobs:list`), per named cache and per decorated method: every label is a
+ * name declared in code, never a key, so their number is bounded. Plain increments on the hot path; read as copies.
  */
 @Injectable()
 export class CacheCounters {
-  readonly totals: CacheTotals = { ...zeroes(), fills: 0, invalidations: 0 };
-  private readonly perPrefix = new Map<string, PrefixCounters>();
+  readonly totals: CacheTotals = { ...zeroes(PER_PREFIX_COUNTERS), fills: 0, invalidations: 0 };
+  private readonly routes = new Map<string, { counters: PrefixCounters; sink: StatsSink }>();
+  private readonly named = new Map<string, { counters: Record<NamedCounter, number>; sink: StatsSink }>();
 
-  /** Counts an event in total and for its route prefix; a Map lookup and two increments per field. */
-  count(label: string, ...fields: PrefixCounter[]): void {
-    let counters = this.perPrefix.get(label);
-    if (!counters) {
-      counters = zeroes();
-      this.perPrefix.set(label, counters);
-    }
-    for (const field of fields) {
-      this.totals[field]++;
-      counters[field]++;
-    }
+  /** The sink of a route prefix, created on first use. */
+  route(label: string): StatsSink {
+    return this.sinkIn(this.routes, label, PER_PREFIX_COUNTERS, PER_PREFIX);
   }
 
-  /** Counts an event off a request's path (fills, invalidations, their failures): in total only. */
+  /** The sink of a named cache or a decorated method (`JobsService.similar`), created on first use. */
+  namespace(name: string): StatsSink {
+    return this.sinkIn(this.named, name, NAMED_COUNTERS, PER_NAME);
+  }
+
+  /** Counts an event off any route's path (invalidations, failed fills): in total only. */
   countTotal(field: keyof CacheTotals): void {
     this.totals[field]++;
   }
 
-  snapshot(): { totals: CacheTotals; prefixes: Record<string, PrefixCounters> } {
+  snapshot(): {
+    totals: CacheTotals;
+    prefixes: Record<string, PrefixCounters>;
+    namespaces: Record<string, NamedCounters>;
+  } {
     return {
       totals: { ...this.totals },
-      prefixes: Object.fromEntries([...this.perPrefix].map(([label, counters]) => [label, { ...counters }])),
+      prefixes: Object.fromEntries([...this.routes].map(([label, { counters }]) => [label, { ...counters }])),
+      namespaces: Object.fromEntries(
+        [...this.named].map(([name, { counters }]) => {
+          const reads = counters.hits + counters.misses;
+          const hitRatePercent = reads === 0 ? null : Math.round((counters.hits / reads) * 1000) / 10;
+          return [name, { ...counters, hitRatePercent }];
+        }),
+      ),
     };
+  }
+
+  private sinkIn<F extends string>(
+    groups: Map<string, { counters: Record<F, number>; sink: StatsSink }>,
+    name: string,
+    fields: readonly F[],
+    mapping: Fields<F>,
+  ): StatsSink {
+    const known = groups.get(name);
+    if (known) return known.sink;
+    const counters = zeroes(fields);
+    const totals = this.totals;
+    const sink: StatsSink = {
+      record(event) {
+        for (const field of TOTALS[event]) totals[field]++;
+        for (const field of mapping[event]) counters[field]++;
+      },
+    };
+    groups.set(name, { counters, sink });
+    return sink;
   }
 }

@@ -31,6 +31,21 @@ export function encodeEntry(entry: CacheEntry & { body: string }): string {
   return `${entry.generations.join(',')}\n${entry.expiresAt}\n${entry.etag}\n${entry.contentType}\n${entry.body}`;
 }
 
+/**
+ * The same frame as bytes, for a binary body (a named cache's encoded value): the header lines, then the body.
+ * `frameTail` is everything after the generations line, for writers that learn the generations inside Redis.
+ */
+export function encodeEntryBytes(entry: CacheEntry & { body: Buffer }): Buffer {
+  return Buffer.concat([Buffer.from(`${entry.generations.join(',')}\n`, 'latin1'), frameTail(entry)]);
+}
+
+export function frameTail(entry: Omit<CacheEntry, 'generations'> & { body: Buffer }): Buffer {
+  return Buffer.concat([
+    Buffer.from(`${entry.expiresAt}\n${entry.etag}\n${entry.contentType}\n`, 'utf8'),
+    entry.body,
+  ]);
+}
+
 const NEWLINE = 0x0a;
 const HEADER_LINES = 4;
 

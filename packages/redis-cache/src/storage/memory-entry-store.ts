@@ -2,8 +2,8 @@ import { createCache, type Cache } from 'cache-manager';
 import { Keyv } from 'keyv';
 import { LRUCache } from 'lru-cache';
 import type { GenerationCounters } from '../invalidation/generation-counters.js';
-import { decodeEntry } from './cache-entry.js';
-import type { EntryLocation, EntryStore, StoredRead } from './entry-store.js';
+import { decodeEntry, decodeEntryBytes, type CacheEntry } from './cache-entry.js';
+import type { CurrentWrite, EntryLocation, EntryStore, StoredRead, StoredReads } from './entry-store.js';
 
 /** A bounded in-process store with the Map-like surface Keyv expects (Keyv passes the TTL as a number). */
 class LruStore {
@@ -57,11 +57,47 @@ export class MemoryEntryStore implements EntryStore {
   }
 
   async read(location: EntryLocation): Promise<StoredRead> {
-    const [generations, raw] = await Promise.all([
+    const [generations, entry] = await Promise.all([
       this.generations.read(location.generationKeys),
-      this.entries.get<string>(location.entryKey),
+      this.entry(location.entryKey),
     ]);
-    return { generations, entry: decodeEntry(raw) };
+    return { generations, entry };
+  }
+
+  async readMany(generationKeys: string[], entryKeys: string[]): Promise<StoredReads> {
+    const values = await this.generations.read(generationKeys);
+    return {
+      generations: new Map(generationKeys.map((key, i) => [key, values[i]])),
+      entries: await Promise.all(entryKeys.map((key) => this.entry(key))),
+    };
+  }
+
+  async writeFrames(frames: { entryKey: string; frame: Buffer; ttlMs: number }[]): Promise<void> {
+    // Straight into the LRU: Keyv's serialiser would not keep a Buffer as bytes.
+    for (const { entryKey, frame, ttlMs } of frames) this.store.lru.set(entryKey, frame, { ttl: ttlMs });
+  }
+
+  async writeCurrent(writes: CurrentWrite[], generationTtlMs: number): Promise<string[][]> {
+    const lines: string[][] = [];
+    for (const write of writes) {
+      const generations = await this.generations.ensure(write.generationKeys, generationTtlMs);
+      await this.generations.touch(write.generationKeys, generationTtlMs);
+      const line = Buffer.from(`${generations.join(',')}\n`, 'latin1');
+      this.store.lru.set(write.entryKey, Buffer.concat([line, write.tail]), { ttl: write.ttlMs });
+      lines.push(generations);
+    }
+    return lines;
+  }
+
+  async remove(entryKeys: string[]): Promise<void> {
+    for (const key of entryKeys) this.store.delete(key);
+  }
+
+  /** Binary frames were written into the LRU directly, text frames through cache-manager and Keyv. */
+  private async entry(key: string): Promise<CacheEntry | undefined> {
+    const raw = this.store.lru.get(key);
+    if (Buffer.isBuffer(raw)) return decodeEntryBytes(raw);
+    return decodeEntry(await this.entries.get<string>(key));
   }
 
   async write(entryKey: string, framed: string, ttlMs: number): Promise<void> {

@@ -2,9 +2,13 @@ import KeyvRedis from '@keyv/redis';
 import { RESP_TYPES } from '@redis/client';
 import { createCache, type Cache } from 'cache-manager';
 import { Keyv } from 'keyv';
+import { createHash } from 'node:crypto';
 import { decodeEntryBytes } from './cache-entry.js';
-import type { EntryLocation, EntryStore, StoredRead } from './entry-store.js';
+import type { CurrentWrite, EntryLocation, EntryStore, StoredRead, StoredReads } from './entry-store.js';
 import type { RedisClient } from './redis-client.factory.js';
+import { WRITE_CURRENT_SCRIPT, writeCurrentArguments } from './write-current.script.js';
+
+const WRITE_CURRENT_SHA = createHash('sha1').update(WRITE_CURRENT_SCRIPT).digest('hex');
 
 interface BufferReplies {
   mGet(keys: string[]): Promise<(Buffer | null)[]>;
@@ -52,6 +56,46 @@ export class RedisEntryStore implements EntryStore {
 
   async write(entryKey: string, framed: string, ttlMs: number): Promise<void> {
     await this.entries.set(entryKey, framed, ttlMs);
+  }
+
+  async readMany(generationKeys: string[], entryKeys: string[]): Promise<StoredReads> {
+    const replies = await this.bytes.mGet([...generationKeys, ...entryKeys]);
+    return {
+      generations: new Map(generationKeys.map((key, i) => [key, replies[i]?.toString('latin1') ?? null])),
+      entries: replies.slice(generationKeys.length).map((reply) => decodeEntryBytes(reply)),
+    };
+  }
+
+  async writeFrames(frames: { entryKey: string; frame: Buffer; ttlMs: number }[]): Promise<void> {
+    if (frames.length === 0) return;
+    const pipeline = this.connected().multi();
+    for (const { entryKey, frame, ttlMs } of frames)
+      pipeline.set(entryKey, frame, { PX: Math.max(1, Math.ceil(ttlMs)) });
+    await pipeline.execAsPipeline();
+  }
+
+  async writeCurrent(writes: CurrentWrite[], generationTtlMs: number, seed: string): Promise<string[][]> {
+    if (writes.length === 0) return [];
+    const options = writeCurrentArguments(writes, generationTtlMs, seed);
+    let lines: unknown;
+    try {
+      lines = await this.client.evalSha(WRITE_CURRENT_SHA, options);
+    } catch (error) {
+      // The first call after Redis restarted (or was flushed of scripts): EVAL loads it again.
+      if (!(error instanceof Error) || !error.message.startsWith('NOSCRIPT')) throw error;
+      lines = await this.client.eval(WRITE_CURRENT_SCRIPT, options);
+    }
+    return (lines as string[]).map((line) => (line === '' ? [] : String(line).split(',')));
+  }
+
+  async remove(entryKeys: string[]): Promise<void> {
+    if (entryKeys.length > 0) await this.client.unlink(entryKeys);
+  }
+
+  /** node-redis queues MULTIs and pipelines while disconnected whatever `disableOfflineQueue` says: fail at once. */
+  private connected(): RedisClient {
+    if (!this.client.isReady) throw new Error('Redis connection is not ready');
+    return this.client;
   }
 
   async deleteByPrefix(physicalPrefix: string): Promise<number> {

@@ -50,7 +50,14 @@ const generationCountersProvider: Provider = {
 
 const entryStoreProvider: Provider = {
   provide: ENTRY_STORE,
-  inject: [REDIS_CACHE_OPTIONS, REDIS_CACHE_CLIENT, GENERATION_COUNTERS, RedisGateway, CacheCounters],
+  inject: [
+    REDIS_CACHE_OPTIONS,
+    REDIS_CACHE_CLIENT,
+    GENERATION_COUNTERS,
+    RedisGateway,
+    CacheCounters,
+    InvalidationBus,
+  ],
   useFactory: (
     options: RedisCacheModuleOptions,
     client: RedisClient | undefined,

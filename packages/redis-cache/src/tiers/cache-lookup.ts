@@ -3,7 +3,7 @@ import { LRUCache } from 'lru-cache';
 import type { CachedPlan } from '../decorators/handler-plans.js';
 import { CacheRegistry } from '../decorators/cache-registry.js';
 import { InvalidationBus } from '../invalidation/invalidation-bus.js';
-import type { InvalidationLedger } from '../invalidation/invalidation-ledger.js';
+import { CacheCounters } from '../observability/cache-counters.js';
 import { resolvePlaceholder, tenantOf, viewerOf } from '../keys/cache-context.js';
 import { joinKey, renderSegments } from '../keys/cache-key.util.js';
 import { KeySpace } from '../keys/key-space.js';
@@ -15,6 +15,10 @@ import type { StoredResponse } from '../storage/cache-entry.js';
 import type { EntryLocation } from '../storage/entry-store.js';
 import { SingleFlight } from './single-flight.js';
 import { TieredCache, type ReadResult } from './tiered-cache.js';
+
+/** What a finished response flight gives the requests that joined it: the response, or nothing (run it yourself). */
+export type ResponseOutcome =
+  { response: StoredResponse & { body: string }; cacheStatus: string } | undefined;
 
 export interface Lookup {
   /** Undefined when the request cannot have an entry (a query parameter its key does not name). */
@@ -31,11 +35,8 @@ const UNKEYED = false;
  */
 @Injectable()
 export class CacheLookup {
-  readonly flights: SingleFlight;
-  private readonly ledger: InvalidationLedger;
+  readonly flights: SingleFlight<ResponseOutcome>;
   private readonly logger = new Logger('RedisCache');
-  /** Redis reads in progress, by entry key, so that a burst of requests for one key reads it once. */
-  private readonly remoteReads = new Map<string, { snapshot: number; result: Promise<ReadResult> }>();
   private readonly locations = new LRUCache<string, EntryLocation | typeof UNKEYED>({ max: 10_000 });
   private readonly lookups = new WeakMap<PlatformRequest, Promise<Lookup>>();
   /** Routes already warned about unkeyed query parameters: one line per route, not per request. */
@@ -46,11 +47,11 @@ export class CacheLookup {
     private readonly tiers: TieredCache,
     private readonly keys: KeySpace,
     private readonly platforms: PlatformHost,
+    private readonly counters: CacheCounters,
     @Inject(REDIS_CACHE_OPTIONS) private readonly options: RedisCacheModuleOptions,
     bus: InvalidationBus,
   ) {
-    this.ledger = bus.ledger;
-    this.flights = new SingleFlight(bus.ledger);
+    this.flights = new SingleFlight<ResponseOutcome>(bus.ledger);
   }
 
   /**
@@ -65,7 +66,9 @@ export class CacheLookup {
         ioSettled ? this.locate(plan, request) : afterPendingIo().then(() => this.locate(plan, request))
       ).then(async (location) => ({
         location,
-        lookup: location ? await this.read(location) : this.tiers.bypassUnread(plan.label, 'unkeyed-query'),
+        lookup: location
+          ? await this.tiers.readThrough(location)
+          : this.tiers.bypassUnread(this.counters.route(plan.label), 'unkeyed-query'),
       }));
       this.lookups.set(request, pending);
     }
@@ -79,29 +82,6 @@ export class CacheLookup {
   localHit(plan: CachedPlan, request: PlatformRequest): StoredResponse | undefined {
     const location = this.locations.get(this.memoKey(plan, request));
     return location ? this.tiers.readLocal(location) : undefined;
-  }
-
-  /**
-   * L1, then Redis; concurrent requests for one key share one Redis read, as long as it started after the last
-   * invalidation of the key's prefixes that this process knows of (a read begun before a finished write could
-   * return what the write replaced).
-   */
-  private read(location: EntryLocation): ReadResult | Promise<ReadResult> {
-    const local = this.tiers.readLocal(location);
-    if (local) return { kind: 'hit', tier: 'l1', entry: local };
-    const shared = this.remoteReads.get(location.entryKey);
-    if (shared && this.ledger.isCurrent(location.generationKeys, shared.snapshot)) {
-      return shared.result.then((result) => {
-        this.tiers.countSharedRead(location, result);
-        return result;
-      });
-    }
-    const read = { snapshot: this.ledger.snapshot(), result: this.tiers.readRemote(location) };
-    this.remoteReads.set(location.entryKey, read);
-    void read.result.finally(() => {
-      if (this.remoteReads.get(location.entryKey) === read) this.remoteReads.delete(location.entryKey);
-    });
-    return read.result;
   }
 
   /**
@@ -135,7 +115,7 @@ export class CacheLookup {
     const sources = { ...validated, viewerId: viewerOf(request), tenant };
     const segments = renderSegments(plan.pattern, (name) => resolvePlaceholder(name, sources));
     const location = {
-      label: plan.label,
+      stats: this.counters.route(plan.label),
       entryKey: this.keys.entry(tenant, joinKey(segments)),
       generationKeys: [
         this.keys.rootGeneration,

@@ -6,9 +6,10 @@ import { REDIS_CACHE_OPTIONS } from '../redis-cache.module-definition.js';
 import type { RedisCacheModuleOptions } from '../redis-cache.types.js';
 import { InvalidationBus } from '../invalidation/invalidation-bus.js';
 
-/** One response held in process memory. */
+/** One response (or named-cache value) held in process memory. */
 export interface L1Entry {
   etag: string;
+  /** The response's content type, or a named value's codec tag (see named/value-codec.ts). */
   contentType: string;
   /** The response bytes, in a Buffer of their own (never a slice pinning a larger socket read). */
   body: Buffer;

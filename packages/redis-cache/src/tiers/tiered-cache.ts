@@ -3,10 +3,10 @@ import { performance } from 'node:perf_hooks';
 import { GENERATION_COUNTERS, type GenerationCounters } from '../invalidation/generation-counters.js';
 import { InvalidationBus } from '../invalidation/invalidation-bus.js';
 import { Invalidator } from '../invalidation/invalidator.js';
-import { CacheCounters } from '../observability/cache-counters.js';
+import { CacheCounters, type StatsSink } from '../observability/cache-counters.js';
 import { DeadlineExceeded } from '../resilience/deadline.js';
 import { CircuitOpen, RedisGateway } from '../resilience/redis-gateway.js';
-import { encodeEntry, type StoredResponse } from '../storage/cache-entry.js';
+import { encodeEntry, encodeEntryBytes, type StoredResponse } from '../storage/cache-entry.js';
 import { ENTRY_STORE, type EntryLocation, type EntryStore, type StoredRead } from '../storage/entry-store.js';
 import { L1Tier, ownedBytes } from './l1-tier.js';
 
@@ -43,6 +43,9 @@ export type MissOrBypass = Exclude<ReadResult, { kind: 'hit' }>;
  */
 @Injectable()
 export class TieredCache {
+  /** Store reads in progress, by entry key, so that a burst of requests for one key reads it once. */
+  private readonly remoteReads = new Map<string, { snapshot: number; result: Promise<ReadResult> }>();
+
   constructor(
     @Inject(ENTRY_STORE) private readonly store: EntryStore,
     @Inject(GENERATION_COUNTERS) private readonly generations: GenerationCounters,
@@ -56,15 +59,37 @@ export class TieredCache {
   /** The entry from L1 if it can be served without asking Redis (see {@link L1Tier.get}). */
   readLocal(location: EntryLocation, now = performance.now()): StoredResponse | undefined {
     const entry = this.l1.get(location, now);
-    if (entry) this.counters.count(location.label, 'hits', 'l1Hits');
+    if (entry) location.stats.record('l1Hit');
     return entry;
+  }
+
+  /**
+   * L1, then the store; concurrent reads of one key share one store read, as long as it started after the last
+   * invalidation of the key's prefixes that this process knows of (a read begun before a finished write could
+   * return what the write replaced).
+   */
+  readThrough(location: EntryLocation): ReadResult | Promise<ReadResult> {
+    const local = this.readLocal(location);
+    if (local) return { kind: 'hit', tier: 'l1', entry: local };
+    const shared = this.remoteReads.get(location.entryKey);
+    if (shared && this.bus.ledger.isCurrent(location.generationKeys, shared.snapshot)) {
+      return shared.result.then((result) => {
+        this.countSharedRead(location, result);
+        return result;
+      });
+    }
+    const read = { snapshot: this.bus.ledger.snapshot(), result: this.readRemote(location) };
+    this.remoteReads.set(location.entryKey, read);
+    void read.result.finally(() => {
+      if (this.remoteReads.get(location.entryKey) === read) this.remoteReads.delete(location.entryKey);
+    });
+    return read.result;
   }
 
   /** Reads the entry and the generations covering it from the store under the deadline; a hit also fills L1. */
   async readRemote(location: EntryLocation): Promise<ReadResult> {
     const start: LookupStart = { snapshot: this.bus.ledger.snapshot(), verifiedAt: performance.now() };
-    if (this.invalidator.isPending(location.generationKeys))
-      return this.bypass(location, start, 'invalidation-pending');
+    if (this.invalidator.isPending(location)) return this.bypass(location, start, 'invalidation-pending');
     let read: StoredRead;
     try {
       read = await this.gateway.read(() => this.store.read(location));
@@ -81,13 +106,13 @@ export class TieredCache {
       } catch (error) {
         return this.bypass(location, start, reasonOf(error, 'generation-missing'), error);
       }
-      this.counters.count(location.label, 'misses');
+      location.stats.record('miss');
       return { kind: 'miss', generations: current, ...start };
     }
     const current = read.generations as string[];
     const { entry } = read;
     if (entry && this.isFresh(entry.generations, current)) {
-      this.counters.count(location.label, 'hits', 'l2Hits');
+      location.stats.record('l2Hit');
       if (this.l1.enabled) {
         const { etag, contentType, body } = entry;
         const l1Entry = { etag, contentType, body: ownedBytes(body), generations: current, ...start };
@@ -95,29 +120,30 @@ export class TieredCache {
       }
       return { kind: 'hit', tier: 'l2', entry };
     }
-    if (entry) this.counters.count(location.label, 'staleEntriesRefused');
-    this.counters.count(location.label, 'misses');
+    if (entry) location.stats.record('staleRefused');
+    location.stats.record('miss');
     return { kind: 'miss', generations: current, ...start };
   }
 
+  /** Whether an entry read from the store may be served: filled under exactly the current generations. */
+  accepts(entryGenerations: string[], current: string[]): boolean {
+    return this.isFresh(entryGenerations, current);
+  }
+
   /** Counts a request that shared another request's read, as if it had read itself. */
-  countSharedRead(location: EntryLocation, result: ReadResult): void {
-    if (result.kind === 'hit') this.counters.count(location.label, 'hits', 'l2Hits');
-    else this.counters.count(location.label, result.kind === 'miss' ? 'misses' : 'bypasses');
+  private countSharedRead(location: EntryLocation, result: ReadResult): void {
+    location.stats.record(result.kind === 'hit' ? 'l2Hit' : result.kind === 'miss' ? 'miss' : 'bypass');
   }
 
   /** A request that waits for a concurrent miss of its key instead of running the handler itself. */
   countSingleFlightJoin(location: EntryLocation): void {
-    this.counters.count(location.label, 'singleFlightJoins');
+    location.stats.record('singleFlightJoin');
   }
 
   /** A request served uncached before any read (its query names a parameter the key does not). */
-  bypassUnread(label: string, reason: BypassReason): ReadResult {
-    this.counters.count(
-      label,
-      'bypasses',
-      ...(reason === 'unkeyed-query' ? (['unkeyedQueries'] as const) : []),
-    );
+  bypassUnread(stats: StatsSink, reason: BypassReason): ReadResult {
+    stats.record('bypass');
+    if (reason === 'unkeyed-query') stats.record('unkeyedQuery');
     return { kind: 'bypass', reason, snapshot: this.bus.ledger.snapshot(), verifiedAt: performance.now() };
   }
 
@@ -131,16 +157,12 @@ export class TieredCache {
   }
 
   /**
-   * Stores a response the handler produced after `lookup`, without making the caller wait; failures are counted and
-   * logged, never thrown. After a miss it goes to the store (under the generations read before the handler ran)
-   * and to L1; after a bypass because Redis could not be read, to L1 only, for at most `CACHE_L1_TTL`.
+   * Stores a response the handler produced after `lookup` (or a value `compute` produced: a Buffer body), without
+   * making the caller wait; failures are counted and logged, never thrown. After a miss it goes to the store (under
+   * the generations read before the handler ran) and to L1; after a bypass because Redis could not be read, to L1
+   * only, for at most `CACHE_L1_TTL`.
    */
-  fill(
-    location: EntryLocation,
-    lookup: MissOrBypass,
-    response: StoredResponse & { body: string },
-    ttlMs: number,
-  ): void {
+  fill(location: EntryLocation, lookup: MissOrBypass, response: StoredResponse, ttlMs: number): void {
     const verified = lookup.kind === 'miss';
     if (!verified && !REDIS_AWAY.has(lookup.reason)) return;
     if (this.l1.enabled) {
@@ -153,19 +175,19 @@ export class TieredCache {
     // Not while the circuit is open or probing: the probe belongs to a read, which reports its outcome.
     if (!verified || this.gateway.circuit.state !== 'closed') return;
     this.counters.countTotal('fills');
-    const framed = encodeEntry({
-      ...response,
-      generations: lookup.generations,
-      expiresAt: Date.now() + ttlMs,
-    });
+    const entry = { ...response, generations: lookup.generations, expiresAt: Date.now() + ttlMs };
+    const { body } = entry;
+    const write =
+      typeof body === 'string'
+        ? () => this.store.write(location.entryKey, encodeEntry({ ...entry, body }), ttlMs)
+        : () =>
+            this.store.writeFrames([
+              { entryKey: location.entryKey, frame: encodeEntryBytes({ ...entry, body }), ttlMs },
+            ]);
     const generationTtlMs = this.invalidator.generationTtlMs;
     this.gateway.background(
       'fill',
-      () =>
-        Promise.all([
-          this.store.write(location.entryKey, framed, ttlMs),
-          this.generations.touch(location.generationKeys, generationTtlMs),
-        ]),
+      () => Promise.all([write(), this.generations.touch(location.generationKeys, generationTtlMs)]),
       () => this.counters.countTotal('l2Errors'),
     );
   }
@@ -181,14 +203,14 @@ export class TieredCache {
     reason: BypassReason,
     error?: unknown,
   ): ReadResult {
-    this.counters.count(location.label, 'bypasses');
+    location.stats.record('bypass');
     if (reason === 'circuit-open') {
-      this.counters.count(location.label, 'circuitSkips');
+      location.stats.record('circuitSkip');
     } else if (reason === 'timeout') {
-      this.counters.count(location.label, 'timeouts');
+      location.stats.record('timeout');
       this.gateway.warn('timeout', `cache read exceeded ${this.gateway.deadlineMs} ms; serving uncached`);
     } else if (error !== undefined) {
-      this.counters.count(location.label, 'l2Errors');
+      location.stats.record('error');
       this.gateway.report('read', error);
     }
     return { kind: 'bypass', reason, ...start };
