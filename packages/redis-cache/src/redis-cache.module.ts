@@ -9,6 +9,7 @@ import { Invalidator, MIN_GENERATION_TTL_MS } from './invalidation/invalidator.j
 import { KeySpace } from './keys/key-space.js';
 import { DecoratedMethods } from './named/decorated-methods.js';
 import { NamedCaches } from './named/named-caches.js';
+import { NamedLocations } from './named/named-locations.js';
 import { NamedTier } from './named/named-tier.js';
 import { RequestContext, RequestContextInterceptor } from './named/request-context.js';
 import { CacheCounters } from './observability/cache-counters.js';
@@ -65,6 +66,7 @@ const INTERCEPTOR_DEPENDENCIES = [
     Invalidator,
     TieredCache,
     NamedTier,
+    NamedLocations,
     NamedCaches,
     RequestContext,
     { provide: APP_INTERCEPTOR, useClass: RequestContextInterceptor },

@@ -45,14 +45,14 @@ export class DecoratedMethods {
   private wrapCache(plan: MethodCachePlan): void {
     const { instance, name } = plan.ref;
     const original = instance[name] as Method;
-    const config = this.named.configure(plan.namespace, { ttl: `${plan.ttlMs}ms` });
+    const config = this.named.locations.configure(plan.namespace, { ttl: `${plan.ttlMs}ms` });
     const locate = (args: unknown[]) => {
       const tenant = this.tenant();
       const segments = render(plan.pattern, args, undefined, tenant);
       const covering = plan.coveringLengths.map((length) =>
         this.keys.generation(tenant, segments.slice(0, length)),
       );
-      return this.named.location(config, joinKey(segments), tenant, covering);
+      return this.named.locations.location(config, joinKey(segments), tenant, covering);
     };
     const wrap = this.named.wrap.bind(this.named);
     // A function, not an arrow: the method keeps the `this` it is called with.

@@ -1,5 +1,6 @@
 import { ttlToMs } from '../keys/ttl.util.js';
-import type { NamedCaches, NamespaceConfig } from './named-caches.js';
+import type { NamedCaches } from './named-caches.js';
+import type { NamespaceConfig } from './named-locations.js';
 import type { NamedCache, NamedCallOptions, NamedSetOptions } from './named-cache.types.js';
 
 /**
@@ -63,7 +64,7 @@ export class NamedCacheHandle<T> implements NamedCache<T> {
   }
 
   private locate(key: string | number, options: NamedCallOptions) {
-    return this.engine.locate(this.config, key, this.tenantOf(options));
+    return this.engine.locations.locate(this.config, key, this.tenantOf(options));
   }
 
   private tenantOf(options: NamedCallOptions): string | undefined {
