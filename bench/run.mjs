@@ -536,6 +536,41 @@ async function main() {
       );
     }
   }
+  // The similar-jobs route: computed in JobsService and cached there by @Cached on the method (not the route).
+  // Cached = the product (l1); uncached = CACHE_ENABLED=false (the method runs its pg_trgm query every time).
+  const similarJob = JSON.parse(reference.text).items[0].id;
+  const SIMILAR_PATH = `/api/jobs/${similarJob}/similar?limit=5`;
+  const similarBodies = await Promise.all(
+    ['l1', 'off'].map(async (mode) => (await fetch(servers[mode].url + SIMILAR_PATH)).text()),
+  );
+  if (similarBodies[0] !== similarBodies[1])
+    throw new Error('the similar-jobs route answers differently cached');
+  const similarRuns = { cached: [], uncached: [] };
+  for (let round = 0; round < ROUNDS; round++) {
+    for (const [name, mode] of round % 2 === 0
+      ? [
+          ['cached', 'l1'],
+          ['uncached', 'off'],
+        ]
+      : [
+          ['uncached', 'off'],
+          ['cached', 'l1'],
+        ]) {
+      const measured = await measure([
+        { url: servers[mode].url + SIMILAR_PATH, pid: servers[mode].pid, connections: CONNECTIONS },
+      ]);
+      const run = {
+        ...measured.perTarget[0],
+        machine: measured.machine,
+        redisCommandsPerRequest: measured.redisCommandsPerRequest,
+      };
+      similarRuns[name].push(run);
+      log(
+        `round ${round + 1} similar ${name}: ${Math.round(run.reqPerSec)} req/s, p50 ${run.p50} ms, p99 ${run.p99} ms, ` +
+          `${run.cpuMicrosPerRequest.toFixed(1)} us CPU/req, non-2xx ${run.non2xx}, errors ${run.errors}`,
+      );
+    }
+  }
   const parentCpu = process.cpuUsage(parentCpuBefore);
 
   const summarize = (list) => ({
@@ -686,10 +721,19 @@ async function main() {
     modeEntry: MODE_ENTRY,
   };
   environment.runSeconds = Math.round((Date.now() - benchStarted) / 1000);
+  const similar = {
+    path: SIMILAR_PATH,
+    bodyBytes: Buffer.byteLength(similarBodies[0]),
+    cached: summarize(similarRuns.cached),
+    uncached: summarize(similarRuns.uncached),
+  };
+  similar.cachedVsUncachedReqPerSec =
+    Math.round((similar.cached.reqPerSec / similar.uncached.reqPerSec) * 100) / 100;
   const report = {
     environment,
     roundTrips,
     summary,
+    similar,
     cluster: clusterSummary,
     ratios,
     targets,
@@ -786,6 +830,11 @@ async function main() {
         `l1 vs l2 ${ratios.l1VsL2ReqPerSec}x, l1 vs off ${ratios.l1VsOffReqPerSec}x, l2 vs off ${ratios.l2VsOffReqPerSec}x; ` +
         `l1 is ${Math.round(ratios.l1OfCeilingReqPerSec * 100)}% of the node:http ceiling; cluster aggregate vs single l1 ` +
         `${ratios.clusterAggregateVsL1ReqPerSec}x.`,
+      `Similar jobs (\`GET ${similar.path}\`, ${similar.bodyBytes} bytes, cached in JobsService by @Cached on the method): ` +
+        `cached ${similar.cached.reqPerSec} req/s, p50 ${similar.cached.p50} ms, p99 ${similar.cached.p99} ms, ` +
+        `${similar.cached.cpuMicrosPerRequest} us CPU/req; uncached (CACHE_ENABLED=false) ${similar.uncached.reqPerSec} ` +
+        `req/s, p50 ${similar.uncached.p50} ms, p99 ${similar.uncached.p99} ms, ${similar.uncached.cpuMicrosPerRequest} ` +
+        `us CPU/req: ${similar.cachedVsUncachedReqPerSec}x (${ROUNDS} interleaved rounds each, medians).`,
       `p99: l1 ${l1.p99} ms, l2 ${l2.p99} ms, official ${official.p99} ms (l1/official ${ratios.l1VsOfficialP99}, ` +
         `l2/official ${ratios.l2VsOfficialP99}).`,
       `Server CPU per request: official spends ${ratios.officialVsL1CpuPerRequest}x l1's and ` +

@@ -25,8 +25,9 @@ import type { AuthUser } from '../auth/auth.types.js';
 import { CurrentUser } from '../auth/current-user.decorator.js';
 import { IdParams } from '../common/dto/id.params.js';
 import { CreateJobDto } from './dto/create-job.dto.js';
-import { JobDto, JobPageDto, JobStatsDto } from './dto/job.response.js';
+import { JobDto, JobPageDto, JobStatsDto, SimilarJobsDto } from './dto/job.response.js';
 import { ListJobsQuery } from './dto/list-jobs.query.js';
+import { SimilarJobsQuery } from './dto/similar-jobs.query.js';
 import { UpdateJobDto } from './dto/update-job.dto.js';
 import { JobsService } from './jobs.service.js';
 
@@ -57,9 +58,17 @@ export class JobsController {
     return this.jobs.get(id);
   }
 
+  /** Computed and cached by JobsService.similar (10 min), not here: see there. */
+  @Get(':id/similar')
+  @ApiOkResponse({ type: SimilarJobsDto, description: 'Active jobs most like this one, most similar first' })
+  @ApiNotFoundResponse()
+  similar(@Param() { id }: IdParams, @Query() { limit }: SimilarJobsQuery) {
+    return this.jobs.similar(id, limit);
+  }
+
   @Post()
   @UseGuards(JwtAuthGuard)
-  @InvalidatesCache('jobs:list:', 'jobs:stats:')
+  @InvalidatesCache('jobs:list:', 'jobs:stats:', 'jobs:similar:')
   @ApiBearerAuth()
   @ApiCreatedResponse({ type: JobDto })
   create(@Body() dto: CreateJobDto, @CurrentUser() viewer: AuthUser) {
@@ -68,7 +77,7 @@ export class JobsController {
 
   @Patch(':id')
   @UseGuards(JwtAuthGuard)
-  @InvalidatesCache('jobs:list:', 'jobs:stats:', 'jobs:item:{id}')
+  @InvalidatesCache('jobs:list:', 'jobs:stats:', 'jobs:item:{id}', 'jobs:similar:')
   @ApiBearerAuth()
   @ApiOkResponse({ type: JobDto })
   @ApiForbiddenResponse({ description: 'Not the owner' })
@@ -79,7 +88,7 @@ export class JobsController {
   @Delete(':id')
   @HttpCode(204)
   @UseGuards(JwtAuthGuard)
-  @InvalidatesCache('jobs:list:', 'jobs:stats:', 'jobs:item:{id}')
+  @InvalidatesCache('jobs:list:', 'jobs:stats:', 'jobs:item:{id}', 'jobs:similar:')
   @ApiBearerAuth()
   @ApiNoContentResponse()
   @ApiForbiddenResponse({ description: 'Not the owner' })

@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { and, asc, count, desc, eq, ilike, or, sql, type SQL } from 'drizzle-orm';
+import { and, asc, count, desc, eq, ilike, ne, or, sql, type SQL } from 'drizzle-orm';
 import type { PgColumn } from 'drizzle-orm/pg-core';
 import { containsPattern } from '../common/dto/search.util.js';
 import { DB } from '../database/database.constants.js';
@@ -13,6 +13,8 @@ export interface CountByValue {
   value: string;
   count: number;
 }
+
+export type SimilarJob = JobRow & { similarity: number };
 
 export interface JobStats {
   total: number;
@@ -55,6 +57,41 @@ export class JobsRepository {
   async findById(id: number): Promise<JobRow | undefined> {
     const [row] = await this.db.select().from(jobs).where(eq(jobs.id, id));
     return row;
+  }
+
+  /**
+   * The active jobs most like job `id`, by pg_trgm similarity of title (twice the weight) and description, in one
+   * statement: candidates come from the trigram indexes the search uses (`%`: similarity above pg_trgm's threshold,
+   * 0.3 by default). Undefined when the job does not exist.
+   */
+  async similar(id: number, limit: number): Promise<SimilarJob[] | undefined> {
+    const source = this.db
+      .$with('source')
+      .as(
+        this.db
+          .select({ id: jobs.id, title: jobs.title, description: jobs.description })
+          .from(jobs)
+          .where(eq(jobs.id, id)),
+      );
+    const score = sql<number>`(2 * similarity(${jobs.title}, ${source.title}) + similarity(${jobs.description}, ${source.description})) / 3`;
+    const rows = await this.db
+      .with(source)
+      .select({ sourceId: source.id, job: jobs, score })
+      .from(source)
+      .leftJoin(
+        jobs,
+        and(
+          eq(jobs.status, 'active'),
+          ne(jobs.id, source.id),
+          or(sql`${jobs.title} % ${source.title}`, sql`${jobs.description} % ${source.description}`),
+        ),
+      )
+      .orderBy(desc(score), desc(jobs.createdAt), desc(jobs.id))
+      .limit(limit);
+    if (rows.length === 0) return undefined;
+    return rows.flatMap(({ job, score }) =>
+      job ? [{ ...job, similarity: Math.round(Number(score) * 1000) / 1000 }] : [],
+    );
   }
 
   async create(job: CreateJobDto, postedBy: number): Promise<JobRow> {

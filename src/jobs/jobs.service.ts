@@ -1,11 +1,12 @@
 import { BadRequestException, ForbiddenException, Injectable, NotFoundException } from '@nestjs/common';
+import { Cached } from '@jobboard/redis-cache';
 import type { AuthUser } from '../auth/auth.types.js';
 import type { Page } from '../common/dto/pagination.query.js';
 import type { JobRow } from '../database/schema.js';
 import { CreateJobDto } from './dto/create-job.dto.js';
 import { ListJobsQuery } from './dto/list-jobs.query.js';
 import { UpdateJobDto } from './dto/update-job.dto.js';
-import { JobsRepository, type JobStats } from './jobs.repository.js';
+import { JobsRepository, type JobStats, type SimilarJob } from './jobs.repository.js';
 
 @Injectable()
 export class JobsService {
@@ -24,6 +25,18 @@ export class JobsService {
     const job = await this.jobs.findById(id);
     if (!job) throw new NotFoundException(`Job ${id} not found`);
     return job;
+  }
+
+  /**
+   * Active jobs most similar to job `id`. Cached here rather than on the route (the computation is the expensive
+   * part, whoever asks): 10 minutes, and every job write invalidates `jobs:similar:` (JobsController), since any
+   * job can become or stop being similar to any other.
+   */
+  @Cached('10m', 'jobs:similar:{0}:{1}')
+  async similar(id: number, limit: number): Promise<{ items: SimilarJob[]; limit: number }> {
+    const items = await this.jobs.similar(id, limit);
+    if (!items) throw new NotFoundException(`Job ${id} not found`);
+    return { items, limit };
   }
 
   create(dto: CreateJobDto, viewer: AuthUser): Promise<JobRow> {

@@ -44,6 +44,26 @@ export class MetricsService implements OnModuleInit {
         }
       },
     });
+    new Counter({
+      name: 'cache_namespace_operations_total',
+      help:
+        'Named-cache and decorated-method operations by namespace and result (hit_l1, hit_l2, miss, set, ' +
+        'delete, error, stale_refused).',
+      labelNames: ['namespace', 'result'] as const,
+      registers,
+      collect() {
+        this.reset();
+        for (const [namespace, c] of Object.entries(cache.stats().namespaces)) {
+          this.inc({ namespace, result: 'hit_l1' }, c.l1Hits);
+          this.inc({ namespace, result: 'hit_l2' }, c.l2Hits);
+          this.inc({ namespace, result: 'miss' }, c.misses);
+          this.inc({ namespace, result: 'set' }, c.sets);
+          this.inc({ namespace, result: 'delete' }, c.deletes);
+          this.inc({ namespace, result: 'error' }, c.errors);
+          this.inc({ namespace, result: 'stale_refused' }, c.staleRefused);
+        }
+      },
+    });
     const perPrefix = [
       [
         'cache_stale_entries_refused_total',

@@ -18,6 +18,22 @@ export class JobDto {
   @ApiProperty({ type: String, format: 'date-time' }) updatedAt: string;
 }
 
+export class SimilarJobDto extends JobDto {
+  @ApiProperty({
+    description:
+      'How alike the two jobs read, 0..1: (2 x trigram similarity of titles + of descriptions) / 3',
+    minimum: 0,
+    maximum: 1,
+  })
+  similarity: number;
+}
+
+export class SimilarJobsDto {
+  @ApiProperty({ type: [SimilarJobDto], description: 'Active jobs, most similar first' })
+  items: SimilarJobDto[];
+  @ApiProperty() limit: number;
+}
+
 export class JobPageDto {
   @ApiProperty({ type: [JobDto] }) items: JobDto[];
   @ApiProperty() total: number;
