@@ -60,11 +60,14 @@ describe('GET /api/jobs/:id/similar, computed and cached in JobsService', () => 
   /** pg_trgm's own scores for the pairs, computed here independently of the endpoint's query. */
   async function expectedOrder(source: number, limit: number): Promise<{ id: number; similarity: number }[]> {
     const rows = (await t.database.db.execute(sql`
-      SELECT j.id, (2 * similarity(j.title, s.title) + similarity(j.description, s.description)) / 3 AS score
-      FROM jobs j, jobs s
-      WHERE s.id = ${source} AND j.id <> s.id AND j.status = 'active'
-        AND (j.title % s.title OR j.description % s.description)
-      ORDER BY score DESC, j.created_at DESC, j.id DESC
+      WITH candidates AS (
+        SELECT j.id, j.created_at, j.description, similarity(j.title, s.title) AS title_score
+        FROM jobs j, jobs s
+        WHERE s.id = ${source} AND j.id <> s.id AND j.status = 'active' AND j.title % s.title
+        ORDER BY title_score DESC, j.id DESC LIMIT 50)
+      SELECT c.id, (2 * c.title_score + similarity(c.description, s.description)) / 3 AS score
+      FROM candidates c, jobs s WHERE s.id = ${source}
+      ORDER BY score DESC, c.created_at DESC, c.id DESC
       LIMIT ${limit}`)) as unknown as
       { rows?: { id: unknown; score: unknown }[] } | { id: unknown; score: unknown }[];
     const list = Array.isArray(rows) ? rows : (rows.rows ?? []);

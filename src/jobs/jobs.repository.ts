@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { and, asc, count, desc, eq, ilike, ne, or, sql, type SQL } from 'drizzle-orm';
+import { and, asc, count, desc, eq, getTableColumns, ilike, ne, or, sql, type SQL } from 'drizzle-orm';
 import type { PgColumn } from 'drizzle-orm/pg-core';
 import { containsPattern } from '../common/dto/search.util.js';
 import { DB } from '../database/database.constants.js';
@@ -15,6 +15,9 @@ export interface CountByValue {
 }
 
 export type SimilarJob = JobRow & { similarity: number };
+
+/** How many jobs with similar titles are ranked by their descriptions too (see JobsRepository.similar). */
+const SIMILAR_CANDIDATES = 50;
 
 export interface JobStats {
   total: number;
@@ -60,9 +63,10 @@ export class JobsRepository {
   }
 
   /**
-   * The active jobs most like job `id`, by pg_trgm similarity of title (twice the weight) and description, in one
-   * statement: candidates come from the trigram indexes the search uses (`%`: similarity above pg_trgm's threshold,
-   * 0.3 by default). Undefined when the job does not exist.
+   * The active jobs most like job `id`, in one statement, in two stages: the 50 active jobs whose titles are most
+   * similar (pg_trgm `%` on the title's trigram index: similarity above pg_trgm's threshold, 0.3 by default), then
+   * those ranked by (2 x title similarity + description similarity) / 3. Comparing every description would cost
+   * about 20 times more (730 ms against 36 ms on the 10,000-job seed). Undefined when the job does not exist.
    */
   async similar(id: number, limit: number): Promise<SimilarJob[] | undefined> {
     const source = this.db
@@ -73,24 +77,30 @@ export class JobsRepository {
           .from(jobs)
           .where(eq(jobs.id, id)),
       );
-    const score = sql<number>`(2 * similarity(${jobs.title}, ${source.title}) + similarity(${jobs.description}, ${source.description})) / 3`;
+    const titleScore = sql<number>`similarity(${jobs.title}, ${source.title})`;
+    const candidates = this.db.$with('candidates').as(
+      this.db
+        .select({ ...getTableColumns(jobs), titleScore: titleScore.as('title_score') })
+        .from(source)
+        .innerJoin(
+          jobs,
+          and(eq(jobs.status, 'active'), ne(jobs.id, source.id), sql`${jobs.title} % ${source.title}`),
+        )
+        .orderBy(desc(titleScore), desc(jobs.id))
+        .limit(SIMILAR_CANDIDATES),
+    );
+    const { titleScore: candidateTitleScore, ...candidateColumns } = candidates._.selectedFields;
+    const score = sql<number>`(2 * ${candidateTitleScore} + similarity(${candidates.description}, ${source.description})) / 3`;
     const rows = await this.db
-      .with(source)
-      .select({ sourceId: source.id, job: jobs, score })
+      .with(source, candidates)
+      .select({ sourceId: source.id, job: candidateColumns, score })
       .from(source)
-      .leftJoin(
-        jobs,
-        and(
-          eq(jobs.status, 'active'),
-          ne(jobs.id, source.id),
-          or(sql`${jobs.title} % ${source.title}`, sql`${jobs.description} % ${source.description}`),
-        ),
-      )
-      .orderBy(desc(score), desc(jobs.createdAt), desc(jobs.id))
+      .leftJoin(candidates, sql`true`)
+      .orderBy(desc(score), desc(candidates.createdAt), desc(candidates.id))
       .limit(limit);
     if (rows.length === 0) return undefined;
     return rows.flatMap(({ job, score }) =>
-      job ? [{ ...job, similarity: Math.round(Number(score) * 1000) / 1000 }] : [],
+      job?.id == null ? [] : [{ ...(job as JobRow), similarity: Math.round(Number(score) * 1000) / 1000 }],
     );
   }
 
