@@ -1,9 +1,10 @@
 /** Stable codes of the errors the package throws; match on `error.code`, not on messages. */
-export type RedisCacheErrorCode = 'E_CACHE_CONFIG' | 'E_KEY_PATTERN' | 'E_TTL' | 'E_PLATFORM';
+export type RedisCacheErrorCode = 'E_CACHE_CONFIG' | 'E_KEY_PATTERN' | 'E_TTL' | 'E_PLATFORM' | 'E_TIMEOUT';
 
 /**
- * Base of every error the package throws. Only configuration errors are thrown (at start-up, or by a call with an
- * invalid argument); Redis trouble is never thrown, it turns into a bypass.
+ * Base of every error the package throws. Configuration errors are thrown at start-up or by a call with an invalid
+ * argument; `wrap` rejects with {@link CacheTimeoutError} past a `hardTimeout`. Redis trouble is never thrown, it
+ * turns into a bypass.
  */
 export class RedisCacheError extends Error {
   constructor(
@@ -40,5 +41,12 @@ export class InvalidTtlError extends RedisCacheError {
 export class UnsupportedPlatformError extends RedisCacheError {
   constructor(message: string) {
     super('E_PLATFORM', message);
+  }
+}
+
+/** `wrap`'s compute did not finish within `hardTimeout`, and no graced value could stand in (it goes on running). */
+export class CacheTimeoutError extends RedisCacheError {
+  constructor(message: string) {
+    super('E_TIMEOUT', message);
   }
 }

@@ -2,6 +2,7 @@
 export { Cached, InvalidatesCache } from './decorators/cached.decorator.js';
 export {
   CacheConfigurationError,
+  CacheTimeoutError,
   InvalidKeyPatternError,
   InvalidTtlError,
   RedisCacheError,
@@ -33,8 +34,10 @@ export type {
   CacheStats,
   CacheStatus,
   CircuitState,
+  FailSafeOptions,
   L2Outcome,
   RedisCacheEvents,
   RedisCacheModuleOptions,
   RedisState,
+  StaleReason,
 } from './redis-cache.types.js';

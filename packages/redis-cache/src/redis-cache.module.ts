@@ -21,6 +21,7 @@ import { PlatformHost } from './platform/platform-host.js';
 import { ConfigurableModuleClass, REDIS_CACHE_OPTIONS } from './redis-cache.module-definition.js';
 import { RedisCacheService } from './redis-cache.service.js';
 import type { RedisCacheModuleOptions } from './redis-cache.types.js';
+import { FailSafe } from './resilience/fail-safe.js';
 import { RedisGateway } from './resilience/redis-gateway.js';
 import { STORAGE_PROVIDERS } from './storage/storage.providers.js';
 import { CacheLookup } from './tiers/cache-lookup.js';
@@ -35,6 +36,7 @@ const INTERCEPTOR_DEPENDENCIES = [
   Invalidator,
   KeySpace,
   PlatformHost,
+  FailSafe,
 ];
 
 /**
@@ -60,6 +62,7 @@ const INTERCEPTOR_DEPENDENCIES = [
     CacheCounters,
     CacheEvents,
     RedisGateway,
+    FailSafe,
     CacheRegistry,
     InvalidationBus,
     L1Tier,

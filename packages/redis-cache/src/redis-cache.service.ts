@@ -77,7 +77,7 @@ export class RedisCacheService {
     const latencyMs = await this.gateway.ping(deadlineMs);
     const redis: RedisState = !this.gateway.client ? 'disabled' : latencyMs === null ? 'down' : 'up';
     const circuit = this.gateway.circuit.state;
-    const { hits, misses } = this.counters.totals;
+    const { hits, misses, staleServed } = this.counters.totals;
     return {
       backend: servingFrom(redis, circuit),
       redis,
@@ -87,6 +87,7 @@ export class RedisCacheService {
       misses,
       hitRatePercent: hits + misses === 0 ? null : Math.round((hits / (hits + misses)) * 1000) / 10,
       l1Entries: this.tiers.localEntries,
+      staleServed,
     };
   }
 

@@ -14,6 +14,26 @@ export interface CacheRequest {
   user?: unknown;
 }
 
+/**
+ * What stands in when a fresh answer fails or is late (ARCHITECTURE.md §11). Durations use the TTL grammar
+ * (seconds, or `'300ms'`, `'30s'`, `'1h'`); `0` turns one off.
+ */
+export interface FailSafeOptions {
+  /**
+   * How long an entry is kept after its TTL (Redis keeps it `ttl + grace`), to answer in place of a failed or late
+   * fresh one: `X-Cache: STALE`, with an `Age`. Never after an invalidation. Default 0: no grace.
+   */
+  grace?: Ttl | 0;
+  /** Answer a graced entry at once (`STALE`) and refresh it in the background, one refresh per key at a time. */
+  staleWhileRevalidate?: boolean;
+  /** With a graced entry: how long to wait for the fresh answer before answering the graced one instead. */
+  softTimeout?: Ttl | 0;
+  /** Without a graced entry: how long a request waits for its handler before a 503 (the handler is not cancelled). */
+  hardTimeout?: Ttl | 0;
+  /** After a failure, how long the key answers its graced entry without trying again (default 10 s). */
+  graceBackoff?: Ttl | 0;
+}
+
 export interface RedisCacheModuleOptions {
   /** `redis://` or `rediss://`; unset keeps every entry in process memory, with the same behaviour otherwise. */
   url?: string;
@@ -52,9 +72,11 @@ export interface RedisCacheModuleOptions {
   fastHits?: boolean;
   /** `false` turns both decorators into pass-throughs (patterns are still validated): for comparisons and triage. */
   enabled?: boolean;
+  /** Fail-safe defaults of every @Cached route and method (each can override them): see {@link FailSafeOptions}. */
+  failSafe?: FailSafeOptions;
 }
 
-export interface CachedOptions {
+export interface CachedOptions extends FailSafeOptions {
   /**
    * `'public'` declares that a route behind an auth guard answers the same to everyone, so its key needs no
    * `{user.id}`. Without it such a route must key on the viewer (start-up fails otherwise).
@@ -93,6 +115,8 @@ export interface CacheStatus {
 
 /** {@link RedisCacheService.health}: what `/health/cache` reports. */
 export interface CacheHealth extends CacheStatus {
+  /** Answers given from graced entries (fail-safe), since start. */
+  staleServed: number;
   /** Round trip of a PING under the deadline; null when none answered in time. */
   latencyMs: number | null;
   hits: number;
@@ -122,4 +146,9 @@ export interface RedisCacheEvents {
   'l2-call': { durationMs: number; outcome: L2Outcome };
   /** The circuit breaker around Redis changed state. */
   circuit: { state: CircuitState };
+  /** A graced entry was answered in place of a fresh one: why, and for which route prefix or namespace. */
+  'stale-served': { name: string; reason: StaleReason };
 }
+
+/** Why a graced entry stood in: the fresh answer failed, was late, is in back-off after a failure, or is refreshing. */
+export type StaleReason = 'error' | 'timeout' | 'backoff' | 'stale-while-revalidate';

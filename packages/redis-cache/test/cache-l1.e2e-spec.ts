@@ -292,6 +292,8 @@ describe('L1 memory bound', () => {
             generations: ['1'],
             verifiedAt: performance.now(),
             snapshot: bus.ledger.snapshot(),
+            freshUntil: Date.now() + 60_000,
+            storedAt: Date.now(),
           },
           60_000,
         );

@@ -248,6 +248,74 @@ describe('named caches on a real redis-server', () => {
   });
 });
 
+describe('wrap with a grace (fail-safe, ARCHITECTURE.md §11)', () => {
+  let redis: TestRedisServer;
+  let t: NamedFixture;
+
+  beforeAll(async () => {
+    redis = await TestRedisServer.start();
+    t = await startNamedFixture(redis, { prefix: 'graced:' });
+  });
+
+  afterAll(async () => {
+    await t?.close();
+    await redis?.stop();
+  });
+
+  const graced = () =>
+    t.cache.namespace<{ v: number }>('answers', {
+      ttl: '300ms',
+      grace: '1h',
+      softTimeout: '100ms',
+      graceBackoff: '1s',
+    });
+
+  it('answers the graced value when compute throws, and not for a 4xx', async () => {
+    const cache = graced();
+    expect(await cache.wrap('a', async () => ({ v: 1 }))).toEqual({ v: 1 });
+    await sleep(350);
+    expect(await cache.get('a')).toBeUndefined(); // get answers fresh values only
+    let calls = 0;
+    const failing = async () => {
+      calls++;
+      throw new Error('model unavailable');
+    };
+    expect(await cache.wrap('a', failing)).toEqual({ v: 1 });
+    expect(await cache.wrap('a', failing)).toEqual({ v: 1 }); // in back-off: compute not run
+    expect(calls).toBe(1);
+    expect(t.cache.stats().namespaces.answers.staleServed).toBe(2);
+    await cache.wrap('b', async () => ({ v: 2 }));
+    await sleep(350);
+    const { NotFoundException } = await import('@nestjs/common');
+    await expect(
+      cache.wrap('b', async () => {
+        throw new NotFoundException();
+      }),
+    ).rejects.toBeInstanceOf(NotFoundException);
+  });
+
+  it('answers the graced value within softTimeout when compute is slow; the late value is stored', async () => {
+    const cache = graced();
+    await cache.wrap('slow', async () => ({ v: 1 }));
+    await sleep(350);
+    const started = performance.now();
+    const answer = await cache.wrap('slow', async () => (await sleep(400), { v: 2 }));
+    expect(answer).toEqual({ v: 1 });
+    expect(performance.now() - started).toBeLessThan(100 + 100);
+    await sleep(450);
+    expect(await cache.get('slow')).toEqual({ v: 2 });
+  });
+
+  it('rejects with E_TIMEOUT past hardTimeout when no graced value can stand in', async () => {
+    const cache = t.cache.namespace<number>('hard', { ttl: '1m', hardTimeout: '100ms' });
+    await expect(cache.wrap('x', async () => (await sleep(300), 1))).rejects.toMatchObject({
+      code: 'E_TIMEOUT',
+    });
+    await sleep(300);
+    expect(await cache.get('x')).toBe(1);
+  });
+});
+
 describe('the stale-set race on wrap (RELIABILITY.md §3), staged with latches', () => {
   let redis: TestRedisServer;
 

@@ -17,6 +17,7 @@ import {
 } from './argument-pipes.js';
 import { DtoFieldReader } from './dto-fields.js';
 import { CacheConfigurationError } from '../errors.js';
+import { failSafePolicy, NO_FAIL_SAFE, type FailSafePolicy } from '../resilience/fail-safe.js';
 import { planCached, planInvalidation, type CachedPlan, type InvalidatePlan } from './handler-plans.js';
 import {
   planMethodCache,
@@ -57,6 +58,8 @@ export class CacheRegistry implements OnModuleInit {
   readonly methodCaches: MethodCachePlan[] = [];
   readonly methodInvalidations: MethodInvalidatePlan[] = [];
   private readonly tenantResolver: boolean;
+  /** The module's fail-safe defaults, which every plan starts from. */
+  readonly failSafe: FailSafePolicy;
   private readonly cached = new Map<Handler, CachedPlan>();
   private readonly invalidating = new Map<Handler, InvalidatePlan>();
   /** Unguarded cached routes by the platform's route identity, learnt from the requests Nest routed to them. */
@@ -72,6 +75,7 @@ export class CacheRegistry implements OnModuleInit {
   ) {
     this.override = options.argumentPipe;
     this.tenantResolver = options.tenantResolver !== undefined;
+    this.failSafe = failSafePolicy(options.failSafe, NO_FAIL_SAFE, 'RedisCacheModule option failSafe');
   }
 
   async onModuleInit(): Promise<void> {
@@ -100,16 +104,27 @@ export class CacheRegistry implements OnModuleInit {
     }
     for (const { ref, cached } of methods) {
       if (!cached) continue;
-      const plan = planMethodCache(ref, cached, this.prefixes, this.tenantResolver);
+      const context = {
+        prefixes: this.prefixes,
+        tenantResolver: this.tenantResolver,
+        failSafe: this.failSafe,
+      };
+      const plan = planMethodCache(ref, cached, context);
       this.methodCaches.push(plan);
-      this.longestTtlMs = Math.max(this.longestTtlMs, plan.ttlMs);
+      this.longestTtlMs = Math.max(this.longestTtlMs, plan.ttlMs + plan.failSafe.graceMs);
     }
     let id = 0;
-    const context = { reflector: this.reflector, fields, prefixes: this.prefixes, nextId: () => ++id };
+    const context = {
+      reflector: this.reflector,
+      fields,
+      prefixes: this.prefixes,
+      nextId: () => ++id,
+      failSafe: this.failSafe,
+    };
     for (const entry of cachedHandlers) {
       const plan = planCached(entry, entry.cached, context);
       this.cached.set(entry.handler, plan);
-      this.longestTtlMs = Math.max(this.longestTtlMs, plan.ttlMs);
+      this.longestTtlMs = Math.max(this.longestTtlMs, plan.ttlMs + plan.failSafe.graceMs);
     }
   }
 

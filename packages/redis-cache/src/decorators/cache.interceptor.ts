@@ -4,16 +4,18 @@ import {
   Inject,
   Injectable,
   NestInterceptor,
+  ServiceUnavailableException,
   StreamableFile,
 } from '@nestjs/common';
-import { defer, finalize, map, mergeMap, Observable, of, tap } from 'rxjs';
+import { defer, from, lastValueFrom, mergeMap, Observable, of } from 'rxjs';
 import { DEFAULT_MAX_ENTRY_BYTES, X_CACHE_HEADER } from '../redis-cache.constants.js';
 import { REDIS_CACHE_OPTIONS } from '../redis-cache.module-definition.js';
-import type { RedisCacheModuleOptions } from '../redis-cache.types.js';
+import type { RedisCacheModuleOptions, StaleReason } from '../redis-cache.types.js';
 import type { HttpPlatform, PlatformRequest, PlatformResponse } from '../platform/http-platform.js';
 import { PlatformHost } from '../platform/platform-host.js';
 import { prepareStoredResponse, setCacheControl } from '../platform/stored-response.js';
-import { etagOf } from '../storage/cache-entry.js';
+import { FailSafe, isClientError } from '../resilience/fail-safe.js';
+import { etagOf, type GracedResponse, type StoredResponse } from '../storage/cache-entry.js';
 import type { EntryLocation } from '../storage/entry-store.js';
 import { CacheLookup, type ResponseOutcome } from '../tiers/cache-lookup.js';
 import type { FlightLead } from '../tiers/single-flight.js';
@@ -29,13 +31,21 @@ interface Exchange {
   request: PlatformRequest;
   response: PlatformResponse;
   plan: CachedPlan;
+  /** Set once the fail-safe answered (STALE, or a 503): the response's status is then no longer the handler's. */
+  answeredByFailSafe?: boolean;
 }
+
+/** What the handler produced: bytes that were (or could have been) stored, or a result to pass through as it is. */
+type Produced =
+  | { kind: 'stored'; stored: StoredResponse & { body: string }; cacheStatus: string }
+  | { kind: 'passthrough'; result: unknown };
 
 /**
  * The read side of @Cached, for GET and HEAD. A hit sends the stored bytes as they are, with their ETag and
  * `X-Cache: HIT`; a miss runs the handler, serialises its result once, sends those bytes (`X-Cache: MISS`) and
  * stores them without making the response wait; when the cache cannot be used the response says `X-Cache: BYPASS`.
- * Concurrent misses of one key share one handler run. Errors are never cached.
+ * Concurrent misses of one key share one handler run. Errors are never cached. With a grace, a graced entry stands
+ * in (`X-Cache: STALE`) when the handler fails, answers 5xx or runs past `softTimeout` (ARCHITECTURE.md §11).
  */
 @Injectable()
 export class CacheInterceptor implements NestInterceptor {
@@ -46,6 +56,7 @@ export class CacheInterceptor implements NestInterceptor {
     private readonly tiers: TieredCache,
     private readonly lookups: CacheLookup,
     private readonly platforms: PlatformHost,
+    private readonly failSafe: FailSafe,
     @Inject(REDIS_CACHE_OPTIONS) private readonly options: RedisCacheModuleOptions,
   ) {
     this.maxEntryBytes = options.maxEntryBytes ?? DEFAULT_MAX_ENTRY_BYTES;
@@ -63,64 +74,157 @@ export class CacheInterceptor implements NestInterceptor {
 
     const { location, lookup } = await this.lookups.lookup(plan, request);
     if (lookup.kind === 'hit') return of(this.sendStored(exchange, lookup.entry));
-    if (!location) return this.handle(exchange, undefined, lookup, next);
+    if (!location) return this.plain(exchange, undefined, lookup, next);
     // While this request read Redis, a concurrent one may have filled L1 or be running the handler for this key.
     const filled = this.tiers.readLocal(location);
     if (filled) return of(this.sendStored(exchange, filled));
+    const policy = plan.failSafe;
+    const graced =
+      policy.graceMs > 0
+        ? ((lookup.kind === 'miss' ? lookup.graced : undefined) ?? this.tiers.readLocalGraced(location))
+        : undefined;
+    if (graced && this.failSafe.inBackoff(location.entryKey))
+      return of(this.sendStale(exchange, location, graced, 'backoff'));
+    if (graced && policy.staleWhileRevalidate) {
+      const refresh = () => this.produce(exchange, location, lookup, next);
+      this.failSafe.refreshOnce(location.entryKey, refresh, policy);
+      return of(this.sendStale(exchange, location, graced, 'stale-while-revalidate'));
+    }
     const flight = this.lookups.flights.join(location.entryKey);
     if (flight) {
       this.tiers.countSingleFlightJoin(location);
-      return defer(() => flight).pipe(
-        mergeMap((outcome) => {
-          if (!outcome) return this.handle(exchange, location, lookup, next);
-          return of(this.sendStored(exchange, outcome.response, outcome.cacheStatus));
-        }),
+      const joined = flight.then((outcome): Produced | Promise<Produced> =>
+        outcome
+          ? { kind: 'stored', stored: outcome.response, cacheStatus: outcome.cacheStatus }
+          : this.produce(exchange, location, lookup, next),
       );
+      if (graced || policy.hardTimeoutMs > 0)
+        return from(this.failSafely(exchange, location, graced, joined));
+      return defer(() => joined).pipe(mergeMap(async (produced) => this.respond(exchange, produced)));
     }
     const lead = this.lookups.flights.lead(location, lookup.snapshot);
-    return this.handle(exchange, location, lookup, next, lead);
+    if (graced || policy.hardTimeoutMs > 0)
+      return from(
+        this.failSafely(exchange, location, graced, this.produce(exchange, location, lookup, next, lead)),
+      );
+    return this.plain(exchange, location, lookup, next, lead);
   }
 
-  private sendStored(
-    exchange: Exchange,
-    stored: { etag: string; contentType: string; body: string | Buffer },
-    cacheStatus = 'HIT',
-  ): string | Buffer {
-    const { platform, request, response, plan } = exchange;
-    prepareStoredResponse(platform, request, response, plan, stored, cacheStatus);
-    return platform.payload(stored.body);
-  }
-
-  /** Runs the handler for a miss or a bypass, and stores and shares what it answered. */
-  private handle(
+  /** A miss or bypass without fail-safe: the handler's answer, whatever it is (its errors included). */
+  private plain(
     exchange: Exchange,
     location: EntryLocation | undefined,
     lookup: MissOrBypass,
     next: CallHandler,
     lead?: FlightLead<ResponseOutcome>,
   ): Observable<unknown> {
-    const { platform, request, response, plan } = exchange;
-    setCacheControl(platform, response, plan);
-    return next.handle().pipe(
-      map((result: unknown) => {
-        const serialised = this.serialise(platform, result);
-        if (!serialised || platform.statusCode(response) >= 300) {
-          platform.setHeader(response, X_CACHE_HEADER, 'BYPASS');
-          return result;
-        }
-        const { body, contentType } = serialised;
-        const stored = { etag: etagOf(body), contentType, body };
-        const storable = location !== undefined && Buffer.byteLength(body) <= this.maxEntryBytes;
-        if (storable) this.tiers.fill(location, lookup, stored, plan.ttlMs);
-        const cacheStatus = storable && lookup.kind === 'miss' ? 'MISS' : 'BYPASS';
-        prepareStoredResponse(platform, request, response, plan, stored, cacheStatus);
-        lead?.resolve({ response: stored, cacheStatus });
-        return body;
-      }),
-      tap({ error: (error: unknown) => lead?.reject(error) }),
-      // A handler that completes without a value: those who joined run it themselves.
-      finalize(() => lead?.resolve(undefined)),
+    // Before the handler runs, so that its error answers carry them too.
+    setCacheControl(exchange.platform, exchange.response, exchange.plan);
+    return defer(() => this.produce(exchange, location, lookup, next, lead)).pipe(
+      mergeMap(async (produced) => this.respond(exchange, produced)),
     );
+  }
+
+  /**
+   * Answers the handler's result if it comes in time and is not a server failure; otherwise the graced entry
+   * (`STALE`), or without one a 503 once `hardTimeout` passed. A late handler finishes in the background and fills
+   * the cache; a failed one puts the key in back-off, so that the next requests answer stale without trying.
+   */
+  private async failSafely(
+    exchange: Exchange,
+    location: EntryLocation,
+    graced: GracedResponse | undefined,
+    production: Promise<Produced>,
+  ): Promise<unknown> {
+    const policy = exchange.plan.failSafe;
+    setCacheControl(exchange.platform, exchange.response, exchange.plan);
+    const outcome = await this.failSafe.within(
+      production,
+      graced ? policy.softTimeoutMs : policy.hardTimeoutMs,
+    );
+    if (outcome.state === 'done') {
+      const failedWith5xx =
+        outcome.value.kind === 'passthrough' && exchange.platform.statusCode(exchange.response) >= 500;
+      if (!(graced && failedWith5xx)) return this.respond(exchange, outcome.value);
+      this.failSafe.backOff(location.entryKey, policy);
+      return this.sendStale(exchange, location, graced, 'error');
+    }
+    if (outcome.state === 'failed') {
+      if (!graced || isClientError(outcome.error)) throw outcome.error;
+      this.failSafe.backOff(location.entryKey, policy);
+      return this.sendStale(exchange, location, graced, 'error');
+    }
+    exchange.answeredByFailSafe = true;
+    this.failSafe.finishInBackground(location.entryKey, production, policy);
+    if (graced) return this.sendStale(exchange, location, graced, 'timeout');
+    throw new ServiceUnavailableException(`No answer within ${policy.hardTimeoutMs} ms; retry shortly`);
+  }
+
+  private sendStored(exchange: Exchange, stored: StoredResponse, cacheStatus = 'HIT'): string | Buffer {
+    const { platform, request, response, plan } = exchange;
+    prepareStoredResponse(platform, request, response, plan, stored, cacheStatus);
+    return platform.payload(stored.body);
+  }
+
+  private sendStale(
+    exchange: Exchange,
+    location: EntryLocation,
+    graced: GracedResponse,
+    reason: StaleReason,
+  ) {
+    this.failSafe.served(location.stats, exchange.plan.label, reason);
+    const ageSeconds =
+      graced.storedAt > 0 ? Math.max(0, Math.floor((Date.now() - graced.storedAt) / 1000)) : 0;
+    exchange.platform.setHeader(exchange.response, 'age', String(ageSeconds));
+    return this.sendStored(exchange, graced, 'STALE');
+  }
+
+  /** Sends what the handler produced: its stored bytes with their headers, or its result as it is. */
+  private respond(exchange: Exchange, produced: Produced): unknown {
+    const { platform, request, response, plan } = exchange;
+    if (produced.kind === 'passthrough') {
+      platform.setHeader(response, X_CACHE_HEADER, 'BYPASS');
+      return produced.result;
+    }
+    prepareStoredResponse(platform, request, response, plan, produced.stored, produced.cacheStatus);
+    return produced.stored.body;
+  }
+
+  /**
+   * Runs the handler, serialises its result once and stores it (under the generations read before it ran), and
+   * shares the outcome with the requests that joined; never touches the response, so that it may finish after a
+   * stale answer was sent.
+   */
+  private async produce(
+    exchange: Exchange,
+    location: EntryLocation | undefined,
+    lookup: MissOrBypass,
+    next: CallHandler,
+    lead?: FlightLead<ResponseOutcome>,
+  ): Promise<Produced> {
+    let result: unknown;
+    try {
+      result = await lastValueFrom(next.handle(), { defaultValue: undefined });
+    } catch (error) {
+      lead?.reject(error);
+      throw error;
+    }
+    const serialised = this.serialise(exchange.platform, result);
+    const status = exchange.answeredByFailSafe ? 200 : exchange.platform.statusCode(exchange.response);
+    if (!serialised || status >= 300) {
+      // Those who joined run the handler themselves.
+      lead?.resolve(undefined);
+      return { kind: 'passthrough', result };
+    }
+    const { body, contentType } = serialised;
+    const stored = { etag: etagOf(body), contentType, body };
+    const storable = location !== undefined && Buffer.byteLength(body) <= this.maxEntryBytes;
+    const plan = exchange.plan;
+    if (storable)
+      this.tiers.fill(location, lookup, stored, { ttlMs: plan.ttlMs, graceMs: plan.failSafe.graceMs });
+    const cacheStatus = storable && lookup.kind === 'miss' ? 'MISS' : 'BYPASS';
+    lead?.resolve({ response: stored, cacheStatus });
+    return { kind: 'stored', stored, cacheStatus };
   }
 
   /** The bytes Nest would send for `result`: JSON for values, a string as it is; undefined for anything else. */

@@ -9,6 +9,7 @@ import {
 } from '../errors.js';
 import { parseKeyPattern, prefixCanCover, type ParsedPattern } from '../keys/cache-key.util.js';
 import { ttlToMs } from '../keys/ttl.util.js';
+import { failSafePolicy, type FailSafePolicy } from '../resilience/fail-safe.js';
 import type { CachedMetadata, InvalidatesMetadata } from '../redis-cache.types.js';
 import { argumentSlots, type ArgumentSlot, type HandlerRef } from './argument-pipes.js';
 import type { DtoFieldReader } from './dto-fields.js';
@@ -32,6 +33,8 @@ export interface CachedPlan {
   keyedQuery: ReadonlySet<string>;
   /** The literal segments before the first placeholder (`jobs:list`): the statistics label. */
   label: string;
+  /** Grace, stale-while-revalidate and timeouts: the route's own over the module's defaults. */
+  failSafe: FailSafePolicy;
 }
 
 export interface InvalidatePlan {
@@ -46,6 +49,8 @@ export interface PlanContext {
   /** Every invalidation prefix declared by any handler. */
   prefixes: readonly ParsedPattern[];
   nextId: () => number;
+  /** The module's fail-safe defaults. */
+  failSafe: FailSafePolicy;
 }
 
 /** Re-throws a pattern or TTL error with the handler named, keeping its class and code. */
@@ -123,6 +128,7 @@ export function planCached(entry: HandlerRef, metadata: CachedMetadata, context:
     slots,
     keyedQuery,
     label: labelOf(pattern, handlerName),
+    failSafe: failSafePolicy(metadata.options, context.failSafe, where),
   };
 }
 

@@ -7,6 +7,7 @@ import {
 } from '../errors.js';
 import { parseKeyPattern, prefixCanCover, type ParsedPattern } from '../keys/cache-key.util.js';
 import { ttlToMs } from '../keys/ttl.util.js';
+import { failSafePolicy, type FailSafePolicy } from '../resilience/fail-safe.js';
 import type { CachedMetadata, InvalidatesMetadata } from '../redis-cache.types.js';
 
 /** A provider method as the registry finds it: its class, its instance, and its name. */
@@ -24,6 +25,7 @@ export interface MethodCachePlan {
   pattern: ParsedPattern;
   /** Segment counts of the declared invalidation prefixes that can cover this key. */
   coveringLengths: number[];
+  failSafe: FailSafePolicy;
 }
 
 export interface MethodInvalidatePlan {
@@ -96,9 +98,9 @@ function checkPlaceholders(
 export function planMethodCache(
   ref: MethodRef,
   metadata: CachedMetadata,
-  prefixes: readonly ParsedPattern[],
-  tenantResolver: boolean,
+  context: { prefixes: readonly ParsedPattern[]; tenantResolver: boolean; failSafe: FailSafePolicy },
 ): MethodCachePlan {
+  const { prefixes, tenantResolver } = context;
   const handlerName = `${ref.provider.name}.${ref.name}`;
   const where = `@Cached on ${handlerName}`;
   if (!isAsync(ref))
@@ -126,14 +128,9 @@ export function planMethodCache(
   const coveringLengths = [
     ...new Set(prefixes.filter((p) => prefixCanCover(p, pattern)).map((p) => p.segments.length)),
   ].sort((a, b) => a - b);
-  return {
-    ref,
-    handlerName,
-    namespace: metadata.options.namespace ?? handlerName,
-    ttlMs,
-    pattern,
-    coveringLengths,
-  };
+  const namespace = metadata.options.namespace ?? handlerName;
+  const failSafe = failSafePolicy(metadata.options, context.failSafe, where);
+  return { ref, handlerName, namespace, ttlMs, pattern, coveringLengths, failSafe };
 }
 
 /** Checks @InvalidatesCache on a provider method: arguments by position, `{result.<path>}` and `{tenant}`. */

@@ -45,7 +45,8 @@ export class DecoratedMethods {
   private wrapCache(plan: MethodCachePlan): void {
     const { instance, name } = plan.ref;
     const original = instance[name] as Method;
-    const config = this.named.locations.configure(plan.namespace, { ttl: `${plan.ttlMs}ms` });
+    const config = this.named.locations.configure(plan.namespace, { ttl: `${plan.ttlMs}ms` }, plan.failSafe);
+    const call = { ttlMs: plan.ttlMs, policy: plan.failSafe };
     const locate = (args: unknown[]) => {
       const tenant = this.tenant();
       const segments = render(plan.pattern, args, undefined, tenant);
@@ -57,7 +58,7 @@ export class DecoratedMethods {
     const wrap = this.named.wrap.bind(this.named);
     // A function, not an arrow: the method keeps the `this` it is called with.
     instance[name] = async function cached(this: unknown, ...args: unknown[]) {
-      return wrap(config, locate(args), () => original.apply(this, args), plan.ttlMs);
+      return wrap(config, locate(args), () => original.apply(this, args), call);
     };
   }
 

@@ -1,7 +1,8 @@
 import { ttlToMs } from '../keys/ttl.util.js';
 import type { NamedCaches } from './named-caches.js';
 import type { NamespaceConfig } from './named-locations.js';
-import type { NamedCache, NamedCallOptions, NamedSetOptions } from './named-cache.types.js';
+import type { NamedCache, NamedCallOptions, NamedSetOptions, NamedWrapOptions } from './named-cache.types.js';
+import { failSafePolicy } from '../resilience/fail-safe.js';
 
 /**
  * A handle on one namespace: binds its configuration (TTL, tenant, codec) to the shared engine. Every method is
@@ -51,8 +52,16 @@ export class NamedCacheHandle<T> implements NamedCache<T> {
     return this.engine.setMany(this.config, items, this.ttlMs(options));
   }
 
-  async wrap(key: string | number, compute: () => T | Promise<T>, options: NamedSetOptions = {}): Promise<T> {
-    return this.engine.wrap(this.config, this.locate(key, options), compute, this.ttlMs(options));
+  async wrap(
+    key: string | number,
+    compute: () => T | Promise<T>,
+    options: NamedWrapOptions = {},
+  ): Promise<T> {
+    const policy = failSafePolicy(options, this.config.failSafe, `wrap() of namespace '${this.name}'`);
+    return this.engine.wrap(this.config, this.locate(key, options), compute, {
+      ttlMs: this.ttlMs(options),
+      policy,
+    });
   }
 
   async invalidate(prefix: string, options: NamedCallOptions = {}): Promise<void> {

@@ -1,7 +1,8 @@
 import type { Ttl } from '../keys/ttl.util.js';
+import type { FailSafeOptions } from '../redis-cache.types.js';
 import type { CacheCodec } from './value-codec.js';
 
-export interface NamespaceOptions<T> {
+export interface NamespaceOptions<T> extends FailSafeOptions {
   /** How long values live (seconds, or `'30s'`, `'2m'`, `'1h'`); every value has a TTL. */
   ttl: Ttl;
   /** The tenant every call of this handle is scoped to, unless a call names another. */
@@ -27,6 +28,9 @@ export interface NamedSetOptions extends NamedCallOptions {
   ttl?: Ttl;
 }
 
+/** `wrap`'s options: a TTL, and fail-safe settings that override the namespace's. */
+export interface NamedWrapOptions extends NamedSetOptions, FailSafeOptions {}
+
 /**
  * A typed cache of one namespace (from {@link RedisCacheService.namespace}). Keys are strings (or numbers) whose
  * `:`-separated segments `invalidate(prefix)` can address; values go through the namespace's codec. No method
@@ -47,9 +51,10 @@ export interface NamedCache<T> {
   /**
    * The cached value, or `compute()`'s, stored for next time. Concurrent calls for one key in a process run
    * `compute` once and share its outcome; an error is shared with them and never stored. A value computed while an
-   * invalidation or delete of its key happened is not stored (the stale-set race).
+   * invalidation or delete of its key happened is not stored (the stale-set race). With a `grace`, a graced value
+   * stands in when `compute` throws or runs past `softTimeout` (it then finishes in the background and stores).
    */
-  wrap(key: string | number, compute: () => T | Promise<T>, options?: NamedSetOptions): Promise<T>;
+  wrap(key: string | number, compute: () => T | Promise<T>, options?: NamedWrapOptions): Promise<T>;
   /** Makes every value whose key starts with the segments of `prefix` unreachable: one counter bump, O(1). */
   invalidate(prefix: string, options?: NamedCallOptions): Promise<void>;
   /** Makes every value of the namespace unreachable (of every tenant, unless a tenant is given or set): O(1). */

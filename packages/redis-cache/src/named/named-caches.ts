@@ -1,6 +1,14 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { performance } from 'node:perf_hooks';
-import { InvalidKeyPatternError } from '../errors.js';
+import { CacheTimeoutError, InvalidKeyPatternError } from '../errors.js';
+import {
+  FailSafe,
+  failSafePolicy,
+  isClientError,
+  NO_FAIL_SAFE,
+  type FailSafePolicy,
+} from '../resilience/fail-safe.js';
+import type { StaleReason } from '../redis-cache.types.js';
 import { InvalidationBus } from '../invalidation/invalidation-bus.js';
 import { Invalidator } from '../invalidation/invalidator.js';
 import { joinKey } from '../keys/cache-key.util.js';
@@ -35,6 +43,8 @@ export class NamedCaches {
   private readonly logger = new Logger('RedisCache');
   private readonly warned = new Set<string>();
   private readonly maxEntryBytes: number;
+  /** The module's fail-safe defaults, which namespaces start from. */
+  readonly failSafeDefaults: FailSafePolicy;
 
   constructor(
     readonly locations: NamedLocations,
@@ -44,16 +54,22 @@ export class NamedCaches {
     private readonly keys: KeySpace,
     private readonly bus: InvalidationBus,
     private readonly gateway: RedisGateway,
+    private readonly failSafe: FailSafe,
     @Inject(ENTRY_STORE) private readonly store: EntryStore,
     @Inject(REDIS_CACHE_OPTIONS) options: RedisCacheModuleOptions,
   ) {
     this.maxEntryBytes = options.maxEntryBytes ?? DEFAULT_MAX_ENTRY_BYTES;
+    this.failSafeDefaults = failSafePolicy(
+      options.failSafe,
+      NO_FAIL_SAFE,
+      'RedisCacheModule option failSafe',
+    );
     this.flights = new SingleFlight<ValueOutcome>(bus.ledger);
   }
 
   /** Declares (or re-declares) a namespace and returns a handle on it. */
   namespace<T>(name: string, options: NamespaceOptions<T>): NamedCache<T> {
-    return new NamedCacheHandle<T>(this, this.locations.configure(name, options));
+    return new NamedCacheHandle<T>(this, this.locations.configure(name, options, this.failSafeDefaults));
   }
 
   async get<T>(config: NamespaceConfig<T>, location: EntryLocation): Promise<T | undefined> {
@@ -75,8 +91,9 @@ export class NamedCaches {
     ttlMs: number,
   ): Promise<void> {
     const packed = await Promise.all(items.map(({ location, value }) => this.pack(config, location, value)));
+    const lifetime = { ttlMs, graceMs: config.failSafe.graceMs };
     await this.batch.writeCurrent(
-      items.flatMap(({ location }, i) => (packed[i] ? [{ location, packed: packed[i], ttlMs }] : [])),
+      items.flatMap(({ location }, i) => (packed[i] ? [{ location, packed: packed[i], lifetime }] : [])),
     );
   }
 
@@ -118,17 +135,22 @@ export class NamedCaches {
   }
 
   /**
-   * Get-or-compute with single-flight, at a location: L1, a flight already computing it, the store; then one
-   * `compute` per process, stored under the generations read before it ran.
+   * Get-or-compute with single-flight, at a location: L1, the store, a flight already computing it; then one
+   * `compute` per process, stored under the generations read before it ran. With a grace, a graced value stands in
+   * when `compute` throws (not with a 4xx), runs past `softTimeout`, or failed less than `graceBackoff` ago; and
+   * with `staleWhileRevalidate` at once, while one refresh runs in the background.
    */
   async wrap<T>(
     config: NamespaceConfig<T>,
     location: EntryLocation,
     compute: () => T | Promise<T>,
-    ttlMs: number,
+    call: { ttlMs: number; policy: FailSafePolicy },
   ): Promise<T> {
-    const joined = this.flights.join(location.entryKey);
-    if (joined) return this.joinFlight(config, location, joined);
+    const { policy } = call;
+    if (policy.graceMs === 0) {
+      const joined = this.flights.join(location.entryKey);
+      if (joined) return this.joinFlight(config, location, joined);
+    }
     const read = await this.tiers.readThrough(location);
     let lookup: MissOrBypass;
     if (read.kind === 'hit') {
@@ -145,8 +167,43 @@ export class NamedCaches {
     } else {
       lookup = read;
     }
+    const graced = policy.graceMs > 0 ? await this.gracedValue(config, location, lookup) : undefined;
+    if (graced && this.failSafe.inBackoff(location.entryKey)) return this.stale(config, graced, 'backoff');
+    if (graced && policy.staleWhileRevalidate) {
+      const refresh = () => this.computeAndStore(config, location, lookup, compute, call);
+      this.failSafe.refreshOnce(location.entryKey, refresh, policy);
+      return this.stale(config, graced, 'stale-while-revalidate');
+    }
     const concurrent = this.flights.join(location.entryKey);
-    if (concurrent) return this.joinFlight(config, location, concurrent);
+    const production = concurrent
+      ? this.joinFlight(config, location, concurrent)
+      : this.computeAndStore(config, location, lookup, compute, call);
+    if (!graced && policy.hardTimeoutMs === 0) return production;
+    const outcome = await this.failSafe.within(
+      production,
+      graced ? policy.softTimeoutMs : policy.hardTimeoutMs,
+    );
+    if (outcome.state === 'done') return outcome.value;
+    if (outcome.state === 'failed') {
+      if (!graced || isClientError(outcome.error)) throw outcome.error;
+      this.failSafe.backOff(location.entryKey, policy);
+      return this.stale(config, graced, 'error');
+    }
+    this.failSafe.finishInBackground(location.entryKey, production, policy);
+    if (graced) return this.stale(config, graced, 'timeout');
+    throw new CacheTimeoutError(
+      `namespace '${config.name}': compute took longer than ${policy.hardTimeoutMs} ms`,
+    );
+  }
+
+  /** Leads a flight: runs `compute`, stores its value under the lookup's generations, shares the outcome. */
+  private async computeAndStore<T>(
+    config: NamespaceConfig<T>,
+    location: EntryLocation,
+    lookup: MissOrBypass,
+    compute: () => T | Promise<T>,
+    call: { ttlMs: number; policy: FailSafePolicy },
+  ): Promise<T> {
     const lead = this.flights.lead(location, lookup.snapshot);
     let value: T;
     try {
@@ -157,11 +214,24 @@ export class NamedCaches {
     }
     const packed = await this.pack(config, location, value);
     if (packed) {
-      this.tiers.fill(location, lookup, { etag: '', contentType: packed.tag, body: packed.body }, ttlMs);
+      const lifetime = { ttlMs: call.ttlMs, graceMs: call.policy.graceMs };
+      this.tiers.fill(location, lookup, { etag: '', contentType: packed.tag, body: packed.body }, lifetime);
       if (lookup.kind === 'miss') location.stats.record('set');
     }
     lead.resolve({ value, packed });
     return value;
+  }
+
+  /** The graced value that could stand in: from the read, or from L1 (Redis away); never an invalidated one. */
+  private async gracedValue<T>(config: NamespaceConfig<T>, location: EntryLocation, lookup: MissOrBypass) {
+    const graced =
+      (lookup.kind === 'miss' ? lookup.graced : undefined) ?? this.tiers.readLocalGraced(location);
+    return graced && (await unpackValue(config.codec, graced.contentType, graced.body));
+  }
+
+  private stale<T>(config: NamespaceConfig<T>, graced: { value: T }, reason: StaleReason): T {
+    this.failSafe.served(config.stats, config.name, reason);
+    return graced.value;
   }
 
   private async joinFlight<T>(

@@ -7,6 +7,7 @@ import { CacheCounters, type StatsSink } from '../observability/cache-counters.j
 import type { EntryLocation } from '../storage/entry-store.js';
 import type { NamespaceOptions } from './named-cache.types.js';
 import { resolveCodec, type CacheCodec } from './value-codec.js';
+import { failSafePolicy, type FailSafePolicy } from '../resilience/fail-safe.js';
 
 /** A namespace as declared: everything a call needs besides its key. */
 export interface NamespaceConfig<T> {
@@ -17,6 +18,8 @@ export interface NamespaceConfig<T> {
   compressAbove: number;
   prefixDepth: number;
   stats: StatsSink;
+  /** The namespace's fail-safe over the module's defaults; `wrap` options may override it per call. */
+  failSafe: FailSafePolicy;
 }
 
 const NAMESPACE = /^[A-Za-z0-9_.-]{1,64}$/;
@@ -44,7 +47,7 @@ export class NamedLocations {
     private readonly counters: CacheCounters,
   ) {}
 
-  configure<T>(name: string, options: NamespaceOptions<T>): NamespaceConfig<T> {
+  configure<T>(name: string, options: NamespaceOptions<T>, defaults: FailSafePolicy): NamespaceConfig<T> {
     if (!NAMESPACE.test(name))
       throw new CacheConfigurationError(
         `namespace ${JSON.stringify(name)}: use 1 to 64 letters, digits, '_', '.' or '-' (e.g. 'embeddings')`,
@@ -71,6 +74,7 @@ export class NamedLocations {
       compressAbove,
       prefixDepth,
       stats: this.counters.namespace(name),
+      failSafe: failSafePolicy(options, defaults, `namespace '${name}'`),
     };
   }
 

@@ -13,7 +13,7 @@ import {
   type StoredReads,
 } from '../storage/entry-store.js';
 import { L1Tier, ownedBytes } from '../tiers/l1-tier.js';
-import { TieredCache } from '../tiers/tiered-cache.js';
+import { TieredCache, type Lifetime } from '../tiers/tiered-cache.js';
 import type { PackedValue } from './value-codec.js';
 
 /**
@@ -67,13 +67,19 @@ export class NamedTier {
         location.stats.record('staleRefused');
         return location.stats.record('miss');
       }
+      const { etag, contentType, body, freshUntil, storedAt } = entry;
+      const l1Entry = {
+        etag,
+        contentType,
+        body: ownedBytes(body),
+        generations: current as string[],
+        freshUntil,
+        storedAt,
+      };
+      this.l1.set(location, { ...l1Entry, ...start }, entry.graceUntil - Date.now());
+      // A graced value is no answer for getMany: it serves only as a fail-safe stand-in (wrap).
+      if (Date.now() >= freshUntil) return location.stats.record('miss');
       location.stats.record('l2Hit');
-      const { etag, contentType, body } = entry;
-      this.l1.set(
-        location,
-        { etag, contentType, body: ownedBytes(body), generations: current as string[], ...start },
-        entry.expiresAt - Date.now(),
-      );
       found[i] = entry;
     });
     return found;
@@ -85,39 +91,46 @@ export class NamedTier {
    * the values go to L1 alone, for at most `CACHE_L1_TTL`. Never throws.
    */
   async writeCurrent(
-    items: { location: EntryLocation; packed: PackedValue; ttlMs: number }[],
+    items: { location: EntryLocation; packed: PackedValue; lifetime: Lifetime }[],
   ): Promise<void> {
     const writable = items.filter(({ location }) => !this.invalidator.isPending(location));
     if (writable.length === 0) return;
     const start = { snapshot: this.bus.ledger.snapshot(), verifiedAt: performance.now() };
-    const expiresAt = Date.now();
+    const storedAt = Date.now();
+    const writes = writable.map(({ location, packed, lifetime }) => ({
+      entryKey: location.entryKey,
+      generationKeys: location.generationKeys,
+      ttlMs: lifetime.ttlMs + lifetime.graceMs,
+      tail: frameTail({
+        freshUntil: storedAt + lifetime.ttlMs,
+        graceUntil: storedAt + lifetime.ttlMs + lifetime.graceMs,
+        storedAt,
+        etag: '',
+        contentType: packed.tag,
+        body: packed.body,
+      }),
+    }));
     let lines: (string[] | null)[];
     try {
+      const generationTtlMs = this.invalidator.generationTtlMs;
       lines = await this.gateway.write(() =>
-        this.store.writeCurrent(
-          writable.map(({ location, packed, ttlMs }) => ({
-            entryKey: location.entryKey,
-            generationKeys: location.generationKeys,
-            ttlMs,
-            tail: frameTail({
-              expiresAt: expiresAt + ttlMs,
-              etag: '',
-              contentType: packed.tag,
-              body: packed.body,
-            }),
-          })),
-          this.invalidator.generationTtlMs,
-          generationSeed(),
-        ),
+        this.store.writeCurrent(writes, generationTtlMs, generationSeed()),
       );
     } catch (error) {
       for (const { location } of writable) this.failed(location, error);
       lines = writable.map(() => null);
     }
-    writable.forEach(({ location, packed, ttlMs }, i) => {
+    writable.forEach(({ location, packed, lifetime }, i) => {
       if (lines[i]) location.stats.record('set');
-      const entry = { etag: '', contentType: packed.tag, body: ownedBytes(packed.body), ...start };
-      this.l1.set(location, { ...entry, generations: lines[i] }, ttlMs);
+      const freshUntil = storedAt + lifetime.ttlMs;
+      const entry = {
+        etag: '',
+        contentType: packed.tag,
+        body: ownedBytes(packed.body),
+        freshUntil,
+        storedAt,
+      };
+      this.l1.set(location, { ...entry, ...start, generations: lines[i] }, lifetime.ttlMs + lifetime.graceMs);
     });
   }
 

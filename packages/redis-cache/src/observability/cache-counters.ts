@@ -13,6 +13,7 @@ export const PER_PREFIX_COUNTERS = [
   'l2Errors',
   'circuitSkips',
   'unkeyedQueries',
+  'staleServed',
 ] as const;
 export type PrefixCounter = (typeof PER_PREFIX_COUNTERS)[number];
 export type PrefixCounters = Record<PrefixCounter, number>;
@@ -29,6 +30,7 @@ export const NAMED_COUNTERS = [
   'staleRefused',
   'bypasses',
   'singleFlightJoins',
+  'staleServed',
 ] as const;
 export type NamedCounter = (typeof NAMED_COUNTERS)[number];
 export type NamedCounters = Record<NamedCounter, number> & { hitRatePercent: number | null };
@@ -42,8 +44,13 @@ export interface CacheTotals extends PrefixCounters {
   circuitSkips: number;
   /** Requests served uncached because they carried a query parameter their route's key does not name. */
   unkeyedQueries: number;
+  /** Answers given from graced entries (fail-safe: errors, timeouts, back-off, stale-while-revalidate). */
+  staleServed: number;
   fills: number;
   invalidations: number;
+  /** Background refreshes started (stale-while-revalidate, and fresh answers that finished after a stale one). */
+  refreshes: number;
+  refreshFailures: number;
 }
 
 /** What the tiers report about one read or write. */
@@ -59,7 +66,8 @@ export type CacheEvent =
   | 'singleFlightJoin'
   | 'unkeyedQuery'
   | 'set'
-  | 'delete';
+  | 'delete'
+  | 'staleServed';
 
 /** Where the events of one route prefix, named cache or decorated method are counted. */
 export interface StatsSink {
@@ -81,6 +89,7 @@ const TOTALS: Fields<keyof CacheTotals> = {
   unkeyedQuery: ['unkeyedQueries'],
   set: ['fills'],
   delete: [],
+  staleServed: ['staleServed'],
 };
 const PER_PREFIX: Fields<PrefixCounter> = { ...TOTALS, set: [], delete: [] } as Fields<PrefixCounter>;
 const PER_NAME: Fields<NamedCounter> = {
@@ -96,6 +105,7 @@ const PER_NAME: Fields<NamedCounter> = {
   unkeyedQuery: [],
   set: ['sets'],
   delete: ['deletes'],
+  staleServed: ['staleServed'],
 };
 
 const zeroes = <F extends string>(fields: readonly F[]) =>
@@ -107,7 +117,13 @@ const zeroes = <F extends string>(fields: readonly F[]) =>
  */
 @Injectable()
 export class CacheCounters {
-  readonly totals: CacheTotals = { ...zeroes(PER_PREFIX_COUNTERS), fills: 0, invalidations: 0 };
+  readonly totals: CacheTotals = {
+    ...zeroes(PER_PREFIX_COUNTERS),
+    fills: 0,
+    invalidations: 0,
+    refreshes: 0,
+    refreshFailures: 0,
+  };
   private readonly routes = new Map<string, { counters: PrefixCounters; sink: StatsSink }>();
   private readonly named = new Map<string, { counters: Record<NamedCounter, number>; sink: StatsSink }>();
 

@@ -7,7 +7,15 @@ const ONE_MB = 1024 * 1024;
 type TextEntry = CacheEntry & { body: string };
 
 function entry(body: string, generations: string[] = ['1712000000000', '3']): TextEntry {
-  return { generations, expiresAt: 1_790_000_000_123, etag: etagOf(body), contentType: JSON_TYPE, body };
+  return {
+    generations,
+    freshUntil: 1_790_000_000_123,
+    graceUntil: 1_790_003_600_123,
+    storedAt: 1_789_999_880_123,
+    etag: etagOf(body),
+    contentType: JSON_TYPE,
+    body,
+  };
 }
 
 describe('encodeEntry / decodeEntry', () => {
@@ -16,7 +24,7 @@ describe('encodeEntry / decodeEntry', () => {
     ['a body with newlines', entry('line 1\nline 2\r\n\nline 4\n')],
     ['a body that starts with newlines', entry('\n\n\n{"a":1}')],
     ['a body that looks like a header', entry('1,2\n17\n"etag"\ntext/plain\nbody')],
-    ['an expiry of 0', { ...entry('{}'), expiresAt: 0 }],
+    ['an expiry of 0', { ...entry('{}'), freshUntil: 0, graceUntil: 0, storedAt: 0 }],
     ['a unicode body', entry('{"name":"Zoë 北京 🚀 \u0000 \u2028"}')],
     ['an empty body', entry('')],
     ['a 1 MB body', entry('x'.repeat(ONE_MB))],
@@ -49,18 +57,30 @@ describe('encodeEntry / decodeEntry', () => {
     // The frame of an earlier release (no expiry line): refused, so it is re-filled rather than misread.
     ['a frame without an expiry line', '1,2\n"e"\ntext/plain\n{"a":1}'],
     ['an expiry that is not a number', '1\n5e3\n"e"\ntext/plain\nbody'],
+    ['a lifetime of two numbers', '1\n5 6\n"e"\ntext/plain\nbody'],
+    ['a lifetime with a trailing space', '1\n5 6 7 \n"e"\ntext/plain\nbody'],
   ])('returns undefined for %s', (_label, raw) => {
     expect(decodeEntry(raw)).toBeUndefined();
     if (typeof raw === 'string') expect(decodeEntryBytes(Buffer.from(raw))).toBeUndefined();
   });
 
   it('decodes a string with exactly four newlines as an entry with an empty body', () => {
-    expect(decodeEntry('1,2\n99\n"e"\ntext/plain\n')).toStrictEqual({
+    expect(decodeEntry('1,2\n99 199 9\n"e"\ntext/plain\n')).toStrictEqual({
       generations: ['1', '2'],
-      expiresAt: 99,
+      freshUntil: 99,
+      graceUntil: 199,
+      storedAt: 9,
       etag: '"e"',
       contentType: 'text/plain',
       body: '',
+    });
+  });
+
+  it('reads the frame of the release before grace (one expiry number) as fresh until then, without grace', () => {
+    expect(decodeEntry('1\n99\n"e"\ntext/plain\nbody')).toMatchObject({
+      freshUntil: 99,
+      graceUntil: 99,
+      storedAt: 0,
     });
   });
 });

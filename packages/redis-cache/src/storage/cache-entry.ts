@@ -5,10 +5,15 @@ export interface CacheEntry {
   /** The generations of the covering prefixes when the fill started; a hit requires them to be current. */
   generations: string[];
   /**
-   * When the entry expires in Redis (epoch ms), so that an L2 hit can fill L1 with the remaining TTL without a
-   * PTTL round trip. Instances' clocks may differ by a little; Redis's own TTL stays authoritative for L2.
+   * Until when the entry is fresh (epoch ms): its TTL from `storedAt`. After it, and until `graceUntil`, it is
+   * graced: kept (Redis's PX covers the grace too) to stand in when a fresh answer fails or is late (fail-safe).
+   * Travelling in the entry, these let an L2 hit fill L1 with the remaining lifetime without a PTTL round trip.
+   * Instances' clocks may differ by a little; Redis's own TTL stays authoritative for L2.
    */
-  expiresAt: number;
+  freshUntil: number;
+  graceUntil: number;
+  /** When it was stored (epoch ms), for the `Age` of a stale answer; 0 when not known. */
+  storedAt: number;
   etag: string;
   contentType: string;
   /** The response bytes: a string as the handler's result was serialised, or a Buffer as Redis returned it. */
@@ -17,6 +22,9 @@ export interface CacheEntry {
 
 /** What a hit sends. */
 export type StoredResponse = Pick<CacheEntry, 'etag' | 'contentType' | 'body'>;
+
+/** A graced entry: what a stale answer sends, and since when it is what it is (its `Age`). */
+export type GracedResponse = StoredResponse & Pick<CacheEntry, 'storedAt'>;
 
 /** A strong ETag over the body bytes. */
 export function etagOf(body: string): string {
@@ -28,7 +36,12 @@ export function etagOf(body: string): string {
  * unchanged, so a hit slices the body out without parsing or re-serialising it.
  */
 export function encodeEntry(entry: CacheEntry & { body: string }): string {
-  return `${entry.generations.join(',')}\n${entry.expiresAt}\n${entry.etag}\n${entry.contentType}\n${entry.body}`;
+  return `${entry.generations.join(',')}\n${lifetimeLine(entry)}\n${entry.etag}\n${entry.contentType}\n${entry.body}`;
+}
+
+/** Fresh until, graced until, stored at: three epoch-ms numbers on the second header line. */
+function lifetimeLine(entry: Pick<CacheEntry, 'freshUntil' | 'graceUntil' | 'storedAt'>): string {
+  return `${entry.freshUntil} ${entry.graceUntil} ${entry.storedAt}`;
 }
 
 /**
@@ -41,7 +54,7 @@ export function encodeEntryBytes(entry: CacheEntry & { body: Buffer }): Buffer {
 
 export function frameTail(entry: Omit<CacheEntry, 'generations'> & { body: Buffer }): Buffer {
   return Buffer.concat([
-    Buffer.from(`${entry.expiresAt}\n${entry.etag}\n${entry.contentType}\n`, 'utf8'),
+    Buffer.from(`${lifetimeLine(entry)}\n${entry.etag}\n${entry.contentType}\n`, 'utf8'),
     entry.body,
   ]);
 }
@@ -60,8 +73,15 @@ function headerEnds(newlineFrom: (from: number) => number): [number, number, num
   return ends as [number, number, number, number];
 }
 
-function parseExpiry(text: string): number | undefined {
-  return /^\d{1,16}$/.test(text) ? Number(text) : undefined;
+const LIFETIME = /^(\d{1,16})(?: (\d{1,16}) (\d{1,16}))?$/;
+
+/** The lifetime line; a single number (the frame before grace existed) means fresh until then, without grace. */
+function parseLifetime(text: string): Pick<CacheEntry, 'freshUntil' | 'graceUntil' | 'storedAt'> | undefined {
+  const match = LIFETIME.exec(text);
+  if (!match) return undefined;
+  const freshUntil = Number(match[1]);
+  if (match[2] === undefined) return { freshUntil, graceUntil: freshUntil, storedAt: 0 };
+  return { freshUntil, graceUntil: Math.max(freshUntil, Number(match[2])), storedAt: Number(match[3]) };
 }
 
 /**
@@ -73,11 +93,11 @@ export function decodeEntryBytes(raw: Buffer | null | undefined): CacheEntry | u
   const ends = headerEnds((from) => raw.indexOf(NEWLINE, from));
   if (!ends) return undefined;
   const [generationsEnd, expiryEnd, etagEnd, typeEnd] = ends;
-  const expiresAt = parseExpiry(raw.toString('latin1', generationsEnd + 1, expiryEnd));
-  if (expiresAt === undefined) return undefined;
+  const lifetime = parseLifetime(raw.toString('latin1', generationsEnd + 1, expiryEnd));
+  if (lifetime === undefined) return undefined;
   return {
     generations: generationsEnd === 0 ? [] : raw.toString('latin1', 0, generationsEnd).split(','),
-    expiresAt,
+    ...lifetime,
     etag: raw.toString('utf8', expiryEnd + 1, etagEnd),
     contentType: raw.toString('utf8', etagEnd + 1, typeEnd),
     body: raw.subarray(typeEnd + 1),
@@ -90,11 +110,11 @@ export function decodeEntry(raw: unknown): CacheEntry | undefined {
   const ends = headerEnds((from) => raw.indexOf('\n', from));
   if (!ends) return undefined;
   const [generationsEnd, expiryEnd, etagEnd, typeEnd] = ends;
-  const expiresAt = parseExpiry(raw.slice(generationsEnd + 1, expiryEnd));
-  if (expiresAt === undefined) return undefined;
+  const lifetime = parseLifetime(raw.slice(generationsEnd + 1, expiryEnd));
+  if (lifetime === undefined) return undefined;
   return {
     generations: generationsEnd === 0 ? [] : raw.slice(0, generationsEnd).split(','),
-    expiresAt,
+    ...lifetime,
     etag: raw.slice(expiryEnd + 1, etagEnd),
     contentType: raw.slice(etagEnd + 1, typeEnd),
     body: raw.slice(typeEnd + 1),

@@ -22,6 +22,8 @@ function entry(bus: InvalidationBus, overrides: Partial<L1Entry> = {}): L1Entry 
     generations: ['100', '7'],
     verifiedAt: performance.now(),
     snapshot: bus.ledger.snapshot(),
+    freshUntil: Date.now() + 60_000,
+    storedAt: Date.now(),
     ...overrides,
   };
 }

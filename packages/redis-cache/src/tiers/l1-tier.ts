@@ -19,6 +19,10 @@ export interface L1Entry {
   verifiedAt: number;
   /** The invalidation ledger's position at that moment: a later bump of its prefixes makes it out of date. */
   snapshot: number;
+  /** Until when it is fresh (epoch ms); after that, until its L1 TTL ends, it is graced: a fail-safe stand-in. */
+  freshUntil: number;
+  /** When it was stored (epoch ms), for the `Age` of a stale answer. */
+  storedAt: number;
 }
 
 /** Where one cached response lives (the same shape as the entry store's EntryLocation). */
@@ -77,8 +81,21 @@ export class L1Tier {
     bus.onEntriesDeleted((physicalPrefix) => this.deleteByPrefix(physicalPrefix));
   }
 
-  /** The entry if it can be served as it is; undefined sends the caller to Redis. */
+  /** The entry if it is fresh and can be served as it is; undefined sends the caller to Redis. */
   get(location: L1Location, now = performance.now()): L1Entry | undefined {
+    const entry = this.trusted(location, now);
+    return entry && Date.now() < entry.freshUntil ? entry : undefined;
+  }
+
+  /**
+   * The entry past its TTL but within its grace, trusted as a fresh one would be (no invalidation since, and the bus
+   * vouching for it): what stands in when a fresh answer fails or is late.
+   */
+  getGraced(location: L1Location, now = performance.now()): L1Entry | undefined {
+    return this.trusted(location, now);
+  }
+
+  private trusted(location: L1Location, now: number): L1Entry | undefined {
     const entry = this.lru?.get(location.entryKey);
     if (!entry) return undefined;
     if (!this.bus.ledger.isCurrent(location.generationKeys, entry.snapshot)) {
@@ -90,7 +107,10 @@ export class L1Tier {
     return undefined;
   }
 
-  /** Stores an entry unless it is already out of date; `ttlMs` is capped for entries Redis never verified. */
+  /**
+   * Stores an entry unless it is already out of date, for `ttlMs` (its remaining lifetime, grace included); capped
+   * at `CACHE_L1_TTL` for entries Redis never verified.
+   */
   set(location: L1Location, entry: L1Entry, ttlMs: number): void {
     if (!this.lru) return;
     const ttl = Math.floor(entry.generations === null ? Math.min(ttlMs, this.ttlMs) : ttlMs);

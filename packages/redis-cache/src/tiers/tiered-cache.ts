@@ -6,7 +6,12 @@ import { Invalidator } from '../invalidation/invalidator.js';
 import { CacheCounters, type StatsSink } from '../observability/cache-counters.js';
 import { DeadlineExceeded } from '../resilience/deadline.js';
 import { CircuitOpen, RedisGateway } from '../resilience/redis-gateway.js';
-import { encodeEntry, encodeEntryBytes, type StoredResponse } from '../storage/cache-entry.js';
+import {
+  encodeEntry,
+  encodeEntryBytes,
+  type GracedResponse,
+  type StoredResponse,
+} from '../storage/cache-entry.js';
 import { ENTRY_STORE, type EntryLocation, type EntryStore, type StoredRead } from '../storage/entry-store.js';
 import { L1Tier, ownedBytes } from './l1-tier.js';
 
@@ -29,12 +34,21 @@ const REDIS_AWAY: ReadonlySet<BypassReason> = new Set(['unavailable', 'timeout',
 
 export type ReadResult =
   | { kind: 'hit'; tier: 'l1' | 'l2'; entry: StoredResponse }
-  /** Not usable from the cache; `generations` are the values to fill under, read before the handler runs. */
-  | ({ kind: 'miss'; generations: string[] } & LookupStart)
+  /**
+   * Not usable from the cache; `generations` are the values to fill under, read before the handler runs. `graced`:
+   * the entry past its TTL but within its grace, which may stand in if the fresh answer fails (fail-safe).
+   */
+  | ({ kind: 'miss'; generations: string[]; graced?: GracedResponse } & LookupStart)
   /** The cache cannot be trusted or reached for this key right now: serve without reading or filling it. */
   | ({ kind: 'bypass'; reason: BypassReason } & LookupStart);
 
 export type MissOrBypass = Exclude<ReadResult, { kind: 'hit' }>;
+
+/** How long a fill lives: fresh for `ttlMs`, then graced for `graceMs` more (Redis keeps it for both). */
+export interface Lifetime {
+  ttlMs: number;
+  graceMs: number;
+}
 
 /**
  * The two tiers as one: L1 in process, then the entry store (Redis, or memory without it) under the deadline,
@@ -86,6 +100,11 @@ export class TieredCache {
     return read.result;
   }
 
+  /** A graced entry of L1 (past its TTL, within its grace, never invalidated), to stand in for a failed answer. */
+  readLocalGraced(location: EntryLocation): GracedResponse | undefined {
+    return this.l1.getGraced(location);
+  }
+
   /** Reads the entry and the generations covering it from the store under the deadline; a hit also fills L1. */
   async readRemote(location: EntryLocation): Promise<ReadResult> {
     const start: LookupStart = { snapshot: this.bus.ledger.snapshot(), verifiedAt: performance.now() };
@@ -112,13 +131,25 @@ export class TieredCache {
     const current = read.generations as string[];
     const { entry } = read;
     if (entry && this.isFresh(entry.generations, current)) {
-      location.stats.record('l2Hit');
       if (this.l1.enabled) {
-        const { etag, contentType, body } = entry;
-        const l1Entry = { etag, contentType, body: ownedBytes(body), generations: current, ...start };
-        this.l1.set(location, l1Entry, entry.expiresAt - Date.now());
+        const { etag, contentType, body, freshUntil, storedAt } = entry;
+        const l1Entry = {
+          etag,
+          contentType,
+          body: ownedBytes(body),
+          generations: current,
+          freshUntil,
+          storedAt,
+        };
+        this.l1.set(location, { ...l1Entry, ...start }, entry.graceUntil - Date.now());
       }
-      return { kind: 'hit', tier: 'l2', entry };
+      if (Date.now() < entry.freshUntil) {
+        location.stats.record('l2Hit');
+        return { kind: 'hit', tier: 'l2', entry };
+      }
+      // Past its TTL, within its grace, never invalidated: a miss, with a stand-in should the fresh answer fail.
+      location.stats.record('miss');
+      return { kind: 'miss', generations: current, graced: entry, ...start };
     }
     if (entry) location.stats.record('staleRefused');
     location.stats.record('miss');
@@ -162,27 +193,45 @@ export class TieredCache {
    * the generations read before the handler ran) and to L1; after a bypass because Redis could not be read, to L1
    * only, for at most `CACHE_L1_TTL`.
    */
-  fill(location: EntryLocation, lookup: MissOrBypass, response: StoredResponse, ttlMs: number): void {
+  fill(location: EntryLocation, lookup: MissOrBypass, response: StoredResponse, lifetime: Lifetime): void {
     const verified = lookup.kind === 'miss';
     if (!verified && !REDIS_AWAY.has(lookup.reason)) return;
+    const storedAt = Date.now();
+    const freshUntil = storedAt + lifetime.ttlMs;
+    const keptMs = lifetime.ttlMs + lifetime.graceMs;
     if (this.l1.enabled) {
       const { etag, contentType, body } = response;
       const generations = verified ? lookup.generations : null;
       const { snapshot, verifiedAt } = lookup;
-      const entry = { etag, contentType, body: ownedBytes(body), generations, snapshot, verifiedAt };
-      this.l1.set(location, entry, ttlMs);
+      const entry = {
+        etag,
+        contentType,
+        body: ownedBytes(body),
+        generations,
+        snapshot,
+        verifiedAt,
+        freshUntil,
+        storedAt,
+      };
+      this.l1.set(location, entry, keptMs);
     }
     // Not while the circuit is open or probing: the probe belongs to a read, which reports its outcome.
     if (!verified || this.gateway.circuit.state !== 'closed') return;
     this.counters.countTotal('fills');
-    const entry = { ...response, generations: lookup.generations, expiresAt: Date.now() + ttlMs };
+    const entry = {
+      ...response,
+      generations: lookup.generations,
+      freshUntil,
+      graceUntil: storedAt + keptMs,
+      storedAt,
+    };
     const { body } = entry;
     const write =
       typeof body === 'string'
-        ? () => this.store.write(location.entryKey, encodeEntry({ ...entry, body }), ttlMs)
+        ? () => this.store.write(location.entryKey, encodeEntry({ ...entry, body }), keptMs)
         : () =>
             this.store.writeFrames([
-              { entryKey: location.entryKey, frame: encodeEntryBytes({ ...entry, body }), ttlMs },
+              { entryKey: location.entryKey, frame: encodeEntryBytes({ ...entry, body }), ttlMs: keptMs },
             ]);
     const generationTtlMs = this.invalidator.generationTtlMs;
     this.gateway.background(
