@@ -9,6 +9,7 @@ import { StrictValidationPipe } from './common/validation/strict-validation.pipe
 import { UndeclaredQueryGuard } from './common/validation/undeclared-query.guard.js';
 import { AppConfig } from './config/app-config.js';
 import { AppConfigModule, type EnvOverrides } from './config/config.module.js';
+import { DatabaseModule } from './database/database.module.js';
 import { HealthModule } from './health/health.module.js';
 import { JobsModule } from './jobs/jobs.module.js';
 import { PostsModule } from './posts/posts.module.js';
@@ -54,10 +55,18 @@ export class AppModule {
               ttlMs: config.cache.l1TtlMs,
             },
             enabled: config.cache.enabled,
+            // While the database fails or lags, cached answers keep coming (X-Cache: STALE) for the grace period.
+            failSafe: {
+              grace: config.cache.graceMs === 0 ? 0 : (`${config.cache.graceMs}ms` as const),
+              softTimeout:
+                config.cache.softTimeoutMs === 0 ? 0 : (`${config.cache.softTimeoutMs}ms` as const),
+            },
             // Every unguarded cached route here is public by declaration; no app-global guard needs to see its hits.
             fastHits: true,
           }),
         }),
+        // For the exception filter, which counts and logs a database that cannot serve.
+        DatabaseModule,
         AuthModule,
         UsersModule,
         JobsModule,

@@ -35,7 +35,13 @@ function openPostgres(url: string, options: DatabaseOptions): DatabaseConnection
     connectionString: url,
     max: options.poolMax,
     statement_timeout: options.statementTimeoutMs,
-    connectionTimeoutMillis: 5_000,
+    // Waiting for a connection counts against the same budget as the statement: a 1 s statement timeout must not
+    // become a 6 s request when the pool is exhausted or the server refuses connections.
+    connectionTimeoutMillis: options.statementTimeoutMs,
+    // The server enforces statement_timeout only if it can talk; a blackholed or frozen server would leave the query
+    // hanging. A client-side bound, a little later, ends it ('Query read timeout', a 503).
+    query_timeout: options.statementTimeoutMs + 1_000,
+    keepAlive: true,
     idleTimeoutMillis: 30_000,
     application_name: 'jobboard-api',
   });

@@ -1,6 +1,7 @@
 import { Inject, Logger, Module, OnApplicationShutdown } from '@nestjs/common';
 import { AppConfig } from '../config/app-config.js';
 import { DATABASE_CONNECTION, DB, STARTUP_SEED_SIZES } from './database.constants.js';
+import { DatabaseOutages } from './database-outages.js';
 import { openDatabase } from './database.connection.js';
 import type { DatabaseConnection } from './database.types.js';
 import { runMigrations } from './migrate.js';
@@ -36,8 +37,9 @@ async function connect(config: AppConfig): Promise<DatabaseConnection> {
   providers: [
     { provide: DATABASE_CONNECTION, inject: [AppConfig], useFactory: connect },
     { provide: DB, inject: [DATABASE_CONNECTION], useFactory: (database: DatabaseConnection) => database.db },
+    DatabaseOutages,
   ],
-  exports: [DATABASE_CONNECTION, DB],
+  exports: [DATABASE_CONNECTION, DB, DatabaseOutages],
 })
 export class DatabaseModule implements OnApplicationShutdown {
   constructor(@Inject(DATABASE_CONNECTION) private readonly database: DatabaseConnection) {}

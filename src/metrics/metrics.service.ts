@@ -3,6 +3,7 @@ import { HttpAdapterHost } from '@nestjs/core';
 import type { FastifyInstance } from 'fastify';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { RedisCacheService } from '@jobboard/redis-cache';
+import { DatabaseOutages } from '../database/database-outages.js';
 
 const CIRCUIT_STATE = { closed: 0, 'half-open': 1, open: 2 } as const;
 
@@ -18,6 +19,7 @@ export class MetricsService implements OnModuleInit {
   constructor(
     private readonly adapterHost: HttpAdapterHost,
     cache: RedisCacheService,
+    outages: DatabaseOutages,
   ) {
     collectDefaultMetrics({ register: this.registry });
     // These gauges end in _total, which promtool's lint reserves for counters; the unsuffixed ones remain.
@@ -82,6 +84,11 @@ export class MetricsService implements OnModuleInit {
       ],
       ['cache_l2_timeouts_total', 'Redis reads that missed the per-request deadline.', 'timeouts'],
       ['cache_circuit_skips_total', 'Reads that skipped Redis because the circuit was open.', 'circuitSkips'],
+      [
+        'cache_stale_served_total',
+        'Answers from graced entries (X-Cache: STALE) while the handler failed, was late, or was refreshing.',
+        'staleServed',
+      ],
     ] as const;
     for (const [name, help, field] of perPrefix)
       new Counter({
@@ -101,6 +108,12 @@ export class MetricsService implements OnModuleInit {
         'l2Errors',
       ],
       ['cache_invalidations_total', 'Invalidations (generation bumps) requested.', 'invalidations'],
+      [
+        'cache_background_refreshes_total',
+        'Handler runs finished in the background (stale-while-revalidate, or after a stale answer).',
+        'refreshes',
+      ],
+      ['cache_background_refresh_failures_total', 'Background refreshes that failed.', 'refreshFailures'],
     ] as const;
     for (const [name, help, field] of totals)
       new Counter({
@@ -112,6 +125,16 @@ export class MetricsService implements OnModuleInit {
           this.inc(cache.stats().totals[field]);
         },
       });
+    new Counter({
+      name: 'database_unavailable_total',
+      help: 'Requests answered 503 because the database could not serve them (unavailable, or too slow).',
+      labelNames: ['kind'] as const,
+      registers,
+      collect() {
+        this.reset();
+        for (const [kind, count] of Object.entries(outages.counts)) this.inc({ kind }, count);
+      },
+    });
     new Gauge({
       name: 'cache_circuit_state',
       help: 'Circuit breaker around Redis: 0 closed, 1 half-open, 2 open.',

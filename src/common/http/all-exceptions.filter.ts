@@ -1,7 +1,8 @@
-import { ArgumentsHost, Catch, ExceptionFilter, Logger } from '@nestjs/common';
+import { ArgumentsHost, Catch, ExceptionFilter, Logger, Optional } from '@nestjs/common';
 import { DrizzleQueryError } from 'drizzle-orm';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { findSqlState, toErrorResponse } from './error-response.util.js';
+import { DatabaseOutages } from '../../database/database-outages.js';
+import { DATABASE_RETRY_AFTER_SECONDS, findSqlState, toErrorResponse } from './error-response.util.js';
 
 /**
  * What to log about an unexpected error. Drizzle's query errors carry the statement's parameters (user input:
@@ -18,16 +19,25 @@ function describeFailure(exception: unknown): string {
   return exception.stack ?? exception.message;
 }
 
-/** Answers every error in the common shape; logs our own failures with their stack, client errors not at all. */
+/**
+ * Answers every error in the common shape; logs our own failures with their stack, client errors not at all, and a
+ * database that cannot serve as one line per window (a 503 with `Retry-After`).
+ */
 @Catch()
 export class AllExceptionsFilter implements ExceptionFilter {
   private readonly logger = new Logger('HTTP');
+
+  constructor(@Optional() private readonly outages?: DatabaseOutages) {}
 
   catch(exception: unknown, host: ArgumentsHost): void {
     const http = host.switchToHttp();
     const reply = http.getResponse<FastifyReply>();
     const request = http.getRequest<FastifyRequest>();
-    const { status, body, unexpected } = toErrorResponse(exception);
+    const { status, body, unexpected, databaseTrouble } = toErrorResponse(exception);
+    if (databaseTrouble) {
+      this.outages?.report(databaseTrouble, describeFailure(exception).split('\n')[0]);
+      if (!reply.sent) void reply.header('retry-after', String(DATABASE_RETRY_AFTER_SECONDS));
+    }
     if (unexpected) {
       const detail = describeFailure(exception);
       this.logger.error(

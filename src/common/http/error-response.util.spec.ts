@@ -88,7 +88,6 @@ describe('toErrorResponse', () => {
       ['23503', 409, 'Referenced resource does not exist', false],
       ['23514', 400, 'Invalid input value', false],
       ['23502', 400, 'A required value is missing', false], // not_null_violation
-      ['57014', 503, 'The database took too long to answer', true],
     ])('maps SQLSTATE %s to %i', (code, status, message, unexpected) => {
       const expected = {
         status,
@@ -99,14 +98,65 @@ describe('toErrorResponse', () => {
       expect(toErrorResponse(drizzleError(code))).toEqual(expected);
     });
 
-    it.each(['42P01', '40001', '08006', 'XX000'])(
-      'answers an unmapped SQLSTATE %s with 500 and logs it',
-      (code) => {
-        const response = toErrorResponse(drizzleError(code));
-        expect(response.status).toBe(500);
-        expect(response.unexpected).toBe(true);
+    it.each<[string, string]>([
+      ['57014', 'timeout'], // statement timeout
+      ['08006', 'unavailable'], // connection failure
+      ['08001', 'unavailable'],
+      ['57P01', 'unavailable'], // admin shutdown
+      ['57P03', 'unavailable'], // cannot connect now
+      ['53300', 'unavailable'], // too many connections
+      ['55000', 'unavailable'],
+      ['55P03', 'unavailable'], // lock not available
+      ['40001', 'unavailable'], // serialization failure: worth a retry
+      ['3D000', 'unavailable'], // the database does not exist (misconfigured, not the client's fault)
+    ])(
+      'answers SQLSTATE %s (database %s) with 503, counted and logged per window, not per request',
+      (code, kind) => {
+        for (const error of [driverError(code), drizzleError(code)]) {
+          const response = toErrorResponse(error);
+          expect(response).toMatchObject({ status: 503, unexpected: false, databaseTrouble: kind });
+          expect(response.body).toEqual({
+            statusCode: 503,
+            error: 'Service Unavailable',
+            message:
+              kind === 'timeout'
+                ? 'The database took too long to answer'
+                : 'The database is unavailable; retry shortly',
+          });
+        }
       },
     );
+
+    it.each<[string, unknown, string]>([
+      [
+        'a refused connection',
+        Object.assign(new Error(`connect ECONNREFUSED ${CANARY}`), { code: 'ECONNREFUSED' }),
+        'unavailable',
+      ],
+      [
+        'a reset connection',
+        Object.assign(new Error('read ECONNRESET'), { code: 'ECONNRESET' }),
+        'unavailable',
+      ],
+      ['an exhausted pool', new Error('timeout exceeded when trying to connect'), 'unavailable'],
+      ['a dropped connection', new Error('Connection terminated unexpectedly'), 'unavailable'],
+      ['a hung query (client-side timeout)', new Error('Query read timeout'), 'timeout'],
+      [
+        'the same, wrapped by drizzle',
+        new Error('Failed query: select 1', { cause: new Error('Query read timeout') }),
+        'timeout',
+      ],
+    ])('answers %s with 503', (_label, error, kind) => {
+      const response = toErrorResponse(error);
+      expect(response).toMatchObject({ status: 503, databaseTrouble: kind });
+      expect(JSON.stringify(response.body)).not.toContain(CANARY);
+    });
+
+    it.each(['42P01', 'XX000'])('answers an unmapped SQLSTATE %s with 500 and logs it', (code) => {
+      const response = toErrorResponse(drizzleError(code));
+      expect(response.status).toBe(500);
+      expect(response.unexpected).toBe(true);
+    });
 
     it('never puts the statement, its parameters or the driver message in the body', () => {
       for (const code of ['22P02', '23502', '23505', '23503', '23514', '57014', '42P01']) {
@@ -165,7 +215,7 @@ describe('toErrorResponse', () => {
     it.each<[string, unknown]>([
       ['an Error', new Error(`connect ECONNREFUSED 10.0.0.5:5432 password=${CANARY}`)],
       ['a TypeError', new TypeError(`Cannot read properties of undefined (reading '${CANARY}')`)],
-      ['an Error with a non-SQL code', Object.assign(new Error(CANARY), { code: 'ECONNREFUSED' })],
+      ['an Error with a non-SQL code', Object.assign(new Error(CANARY), { code: 'ERR_SOMETHING' })],
       ['a thrown string', `raw ${CANARY}`],
       ['a thrown object', { reason: CANARY }],
       ['null', null],

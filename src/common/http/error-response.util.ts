@@ -1,5 +1,6 @@
 import { HttpException, HttpStatus } from '@nestjs/common';
 import { STATUS_CODES } from 'node:http';
+import { databaseTrouble, findSqlState, type DatabaseTrouble } from '../../database/database-errors.js';
 
 /** The one error body of the API. */
 export interface ErrorBody {
@@ -13,19 +14,14 @@ export interface ErrorResponse {
   body: ErrorBody | Record<string, unknown>;
   /** Whether this is our fault (to be logged with its stack), as opposed to a client error. */
   unexpected: boolean;
+  /** Set when the database could not serve: answered 503 with `Retry-After`, logged once per window, counted. */
+  databaseTrouble?: DatabaseTrouble;
 }
 
-const SQLSTATE = /^[0-9A-Z]{5}$/;
+export { findSqlState };
 
-/** Finds a PostgreSQL SQLSTATE anywhere in the cause chain (drizzle wraps driver errors in DrizzleQueryError). */
-export function findSqlState(error: unknown): string | undefined {
-  for (let current = error, depth = 0; current instanceof Object && depth < 5; depth++) {
-    const code = (current as { code?: unknown }).code;
-    if (typeof code === 'string' && SQLSTATE.test(code)) return code;
-    current = (current as { cause?: unknown }).cause;
-  }
-  return undefined;
-}
+/** Seconds a client is asked to wait (`Retry-After`) when the database cannot serve. */
+export const DATABASE_RETRY_AFTER_SECONDS = 5;
 
 function body(status: number, message: string | string[]): ErrorBody {
   return { statusCode: status, error: STATUS_CODES[status] ?? 'Error', message };
@@ -42,8 +38,6 @@ function fromSqlState(code: string): ErrorResponse | undefined {
   // not_null_violation: validation should have caught the null first; if it did not, it is still the client's input.
   if (code === '23502')
     return { status: 400, body: body(400, 'A required value is missing'), unexpected: false };
-  if (code === '57014')
-    return { status: 503, body: body(503, 'The database took too long to answer'), unexpected: true };
   return undefined;
 }
 
@@ -64,6 +58,14 @@ export function toErrorResponse(exception: unknown): ErrorResponse {
     }
     const text = Array.isArray(message) ? message.map(String) : String(message);
     return { status, body: body(status, text), unexpected: status >= 500 };
+  }
+  const trouble = databaseTrouble(exception);
+  if (trouble) {
+    const message =
+      trouble === 'timeout'
+        ? 'The database took too long to answer'
+        : 'The database is unavailable; retry shortly';
+    return { status: 503, body: body(503, message), unexpected: false, databaseTrouble: trouble };
   }
   const sqlState = findSqlState(exception);
   const fromDatabase = sqlState ? fromSqlState(sqlState) : undefined;

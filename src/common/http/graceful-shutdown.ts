@@ -24,10 +24,10 @@ export class GracefulShutdown {
   }
 
   /** Hooks that must exist before the server starts: call from configureApp. */
-  registerHooks(app: NestFastifyApplication, readinessPath: string): void {
+  registerHooks(app: NestFastifyApplication, readinessPaths: readonly string[]): void {
     const fastify = app.getHttpAdapter().getInstance();
     fastify.addHook('onRequest', (request, reply, done) => {
-      if (this.draining && request.routeOptions.url === readinessPath) {
+      if (this.draining && readinessPaths.includes(request.routeOptions.url ?? '')) {
         void reply.code(503).send({ status: 'error', error: { shutdown: { status: 'down' } } });
         return;
       }
