@@ -19,7 +19,8 @@ import type { AppConfig } from './config/app-config.js';
 /** A client-supplied request id is echoed only when it is short and plain; otherwise a fresh UUID is used. */
 const CLIENT_REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
-const READINESS_PATH = '/health/ready';
+/** The probes a load balancer or orchestrator routes by: both fail during the shutdown drain. */
+const READINESS_PATHS = ['/health/ready', '/health/serving'];
 
 /** How deeply arrays and objects may nest in a JSON body; every DTO of this API is flat. */
 const MAX_JSON_DEPTH = 32;
@@ -137,7 +138,7 @@ export async function configureApp(
 ): Promise<GracefulShutdown> {
   const fastify = app.getHttpAdapter().getInstance();
   const shutdown = new GracefulShutdown();
-  shutdown.registerHooks(app, READINESS_PATH);
+  shutdown.registerHooks(app, READINESS_PATHS);
 
   // onSend rather than onRequest: replies sent from other onRequest hooks (CORS preflights, readiness during the
   // shutdown drain) skip any onRequest hook after theirs, but every reply passes through onSend.

@@ -84,7 +84,7 @@ describe('cached API on Redis and PostgreSQL', () => {
     expect(keys).toEqual([]);
   });
 
-  it('stores readable keys with the TTL of their route', async () => {
+  it('stores readable keys fresh for the TTL of their route, kept for the grace beyond it', async () => {
     await missThenHit('/api/posts/user/1?limit=3');
     const client = await redis.client();
     const ttlOf = async (pattern: string) => {
@@ -103,11 +103,26 @@ describe('cached API on Redis and PostgreSQL', () => {
       ['posts:list:*', 30_000],
       ['posts:user:*', 30_000],
     ];
+    // Redis keeps each entry for its TTL plus the grace (CACHE_GRACE, 1 h by default); the frame says how long it
+    // is fresh: exactly the route's TTL.
+    const GRACE_MS = 3_600_000;
     for (const [pattern, ttl] of ranges) {
       const pttl = await ttlOf(pattern);
       expect(pttl).toBeGreaterThan(0);
-      expect(pttl).toBeLessThanOrEqual(ttl);
-      expect(pttl).toBeGreaterThan(ttl - 60_000);
+      expect(pttl).toBeLessThanOrEqual(ttl + GRACE_MS);
+      expect(pttl).toBeGreaterThan(ttl + GRACE_MS - 60_000);
+      const keys: string[] = [];
+      for await (const batch of client.scanIterator({ MATCH: `${PREFIX}c:${pattern}`, COUNT: 1000 }))
+        keys.push(...batch);
+      const [freshUntil, graceUntil, storedAt] = (await client.get(keys[0]))!
+        .split('\n')[1]
+        .split(' ')
+        .map(Number);
+      expect({ pattern, fresh: freshUntil - storedAt, grace: graceUntil - freshUntil }).toEqual({
+        pattern,
+        fresh: ttl,
+        grace: GRACE_MS,
+      });
     }
   });
 

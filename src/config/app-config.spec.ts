@@ -38,6 +38,8 @@ describe('AppConfig', () => {
         l1TtlMs: 5_000,
         opTimeoutMs: 150,
         enabled: true,
+        graceMs: 3_600_000,
+        softTimeoutMs: 300,
       });
     });
 

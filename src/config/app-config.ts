@@ -31,6 +31,8 @@ export class AppConfig {
     readonly l1TtlMs: number;
     readonly opTimeoutMs: number;
     readonly enabled: boolean;
+    readonly graceMs: number;
+    readonly softTimeoutMs: number;
   };
   readonly auth: {
     readonly jwtSecret: string;
@@ -69,6 +71,8 @@ export class AppConfig {
       l1TtlMs: parseDurationMs(env.CACHE_L1_TTL)!,
       opTimeoutMs: env.CACHE_OP_TIMEOUT_MS,
       enabled: env.CACHE_ENABLED,
+      graceMs: parseDurationMs(env.CACHE_GRACE)!,
+      softTimeoutMs: parseDurationMs(env.CACHE_SOFT_TIMEOUT)!,
     };
     this.auth = {
       jwtSecret: env.JWT_SECRET ?? DEVELOPMENT_JWT_SECRET,

@@ -151,6 +151,14 @@ export class EnvironmentVariables {
   @IsDuration()
   CACHE_L1_TTL = '5s';
 
+  /** How long a cached answer is kept past its TTL, to stand in (X-Cache: STALE) while the database fails; 0: off. */
+  @IsDuration()
+  CACHE_GRACE = '1h';
+
+  /** With a graced answer at hand: how long to wait for the database before answering it instead. */
+  @IsDuration()
+  CACHE_SOFT_TIMEOUT = '300ms';
+
   @IsIntBetween(1, 10_000)
   CACHE_OP_TIMEOUT_MS = 150;
 

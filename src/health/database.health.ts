@@ -35,4 +35,19 @@ export class DatabaseHealthIndicator {
       clearTimeout(timer);
     }
   }
+
+  /**
+   * For `/health/serving`: `up` either way, with `reachable` saying whether the database answered. While it does
+   * not, this instance still answers every cached page (X-Cache: STALE, for the grace period); only writes and
+   * uncached reads answer 503, as every other instance's would.
+   */
+  async serving(key: string) {
+    const result = await this.check(key);
+    const { status: _status, ...details } = result[key] as { status: string } & Record<string, unknown>;
+    const reachable = result[key].status === 'up';
+    const note = reachable
+      ? {}
+      : { failSafe: 'cached answers keep coming (X-Cache: STALE); writes and uncached reads answer 503' };
+    return this.health.check(key).up({ ...details, reachable, ...note });
+  }
 }

@@ -33,7 +33,21 @@ export class HealthController {
     return this.health.check([() => this.cache.pingCheck('cache', { timeoutMs: CACHE_PING_TIMEOUT_MS })]);
   }
 
-  /** Readiness: 503 while the database does not answer. A Redis outage is reported, never unready. */
+  /**
+   * What a load balancer routes by: 200 while this instance can answer, the database down included (its cached
+   * pages keep answering for the grace period, marked STALE); 503 only during the shutdown drain. Every instance
+   * shares the database, so taking them all out of rotation when it fails would turn a partial outage into a total one.
+   */
+  @Get('serving')
+  @HealthCheck()
+  serving() {
+    return this.health.check([
+      () => this.database.serving('database'),
+      () => this.cache.statusCheck('cache'),
+    ]);
+  }
+
+  /** Strict readiness: 503 while the database does not answer (deploy gates, orchestrators). Redis never fails it. */
   @Get('ready')
   @HealthCheck()
   ready() {
