@@ -9,6 +9,8 @@ import { Invalidator, MIN_GENERATION_TTL_MS } from './invalidation/invalidator.j
 import { KeySpace } from './keys/key-space.js';
 import { DecoratedMethods } from './named/decorated-methods.js';
 import { NamedCaches } from './named/named-caches.js';
+import { NamedValues } from './named/named-values.js';
+import { NamedWrap } from './named/named-wrap.js';
 import { NamedLocations } from './named/named-locations.js';
 import { NamedTier } from './named/named-tier.js';
 import { RequestContext, RequestContextInterceptor } from './named/request-context.js';
@@ -26,12 +28,14 @@ import { RedisGateway } from './resilience/redis-gateway.js';
 import { STORAGE_PROVIDERS } from './storage/storage.providers.js';
 import { CacheLookup } from './tiers/cache-lookup.js';
 import { L1Tier } from './tiers/l1-tier.js';
+import { FleetLeases } from './tiers/fleet-leases.js';
 import { TieredCache } from './tiers/tiered-cache.js';
 
 /** What the decorators' interceptors need; Nest instantiates them in each module that uses @Cached. */
 const INTERCEPTOR_DEPENDENCIES = [
   CacheRegistry,
   TieredCache,
+  FleetLeases,
   CacheLookup,
   Invalidator,
   KeySpace,
@@ -68,8 +72,11 @@ const INTERCEPTOR_DEPENDENCIES = [
     L1Tier,
     Invalidator,
     TieredCache,
+    FleetLeases,
     NamedTier,
     NamedLocations,
+    NamedValues,
+    NamedWrap,
     NamedCaches,
     RequestContext,
     { provide: APP_INTERCEPTOR, useClass: RequestContextInterceptor },

@@ -74,6 +74,13 @@ export interface RedisCacheModuleOptions {
   enabled?: boolean;
   /** Fail-safe defaults of every @Cached route and method (each can override them): see {@link FailSafeOptions}. */
   failSafe?: FailSafeOptions;
+  /**
+   * Fleet-wide single-flight: a miss takes a lease in Redis for `leaseMs` (default 3,000, renewed while its handler
+   * runs), so that concurrent misses of one key on every instance run the handler once; the others wait for the
+   * fill at most `waitMs` (default 5,000), then run it themselves; a request's own `softTimeout` or `hardTimeout`
+   * still bounds what its caller waits. Without Redis, or with `enabled: false`, single-flight is per process.
+   */
+  fleetSingleFlight?: { enabled?: boolean; leaseMs?: number; waitMs?: number };
 }
 
 export interface CachedOptions extends FailSafeOptions {

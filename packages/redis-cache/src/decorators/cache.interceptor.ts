@@ -18,6 +18,7 @@ import { FailSafe, isClientError } from '../resilience/fail-safe.js';
 import { etagOf, type GracedResponse, type StoredResponse } from '../storage/cache-entry.js';
 import type { EntryLocation } from '../storage/entry-store.js';
 import { CacheLookup, type ResponseOutcome } from '../tiers/cache-lookup.js';
+import { FleetLeases } from '../tiers/fleet-leases.js';
 import type { FlightLead } from '../tiers/single-flight.js';
 import { TieredCache, type MissOrBypass } from '../tiers/tiered-cache.js';
 import { CacheRegistry } from './cache-registry.js';
@@ -57,6 +58,7 @@ export class CacheInterceptor implements NestInterceptor {
     private readonly lookups: CacheLookup,
     private readonly platforms: PlatformHost,
     private readonly failSafe: FailSafe,
+    private readonly leases: FleetLeases,
     @Inject(REDIS_CACHE_OPTIONS) private readonly options: RedisCacheModuleOptions,
   ) {
     this.maxEntryBytes = options.maxEntryBytes ?? DEFAULT_MAX_ENTRY_BYTES;
@@ -86,7 +88,8 @@ export class CacheInterceptor implements NestInterceptor {
     if (graced && this.failSafe.inBackoff(location.entryKey))
       return of(this.sendStale(exchange, location, graced, 'backoff'));
     if (graced && policy.staleWhileRevalidate) {
-      const refresh = () => this.produce(exchange, location, lookup, next);
+      // Zero wait on the fleet lease: if another instance is already refreshing this key, this one does not.
+      const refresh = () => this.produce(exchange, location, lookup, next, undefined, 0);
       this.failSafe.refreshOnce(location.entryKey, refresh, policy);
       return of(this.sendStale(exchange, location, graced, 'stale-while-revalidate'));
     }
@@ -193,7 +196,8 @@ export class CacheInterceptor implements NestInterceptor {
   /**
    * Runs the handler, serialises its result once and stores it (under the generations read before it ran), and
    * shares the outcome with the requests that joined; never touches the response, so that it may finish after a
-   * stale answer was sent.
+   * stale answer was sent. First the fleet lease: another instance computing this key means waiting for its fill
+   * (at most `fleetWaitMs`; 0: skip instead, for a background refresh).
    */
   private async produce(
     exchange: Exchange,
@@ -201,11 +205,25 @@ export class CacheInterceptor implements NestInterceptor {
     lookup: MissOrBypass,
     next: CallHandler,
     lead?: FlightLead<ResponseOutcome>,
+    fleetWaitMs = this.leases.waitMs,
   ): Promise<Produced> {
+    const turn = location ? await this.leases.turn(location, lookup, fleetWaitMs) : undefined;
+    if (turn?.kind === 'skip') {
+      lead?.resolve(undefined);
+      return { kind: 'passthrough', result: undefined };
+    }
+    if (turn?.kind === 'filled') {
+      const { etag, contentType, body } = turn.entry;
+      const stored = { etag, contentType, body: typeof body === 'string' ? body : body.toString('utf8') };
+      lead?.resolve({ response: stored, cacheStatus: 'MISS' });
+      return { kind: 'stored', stored, cacheStatus: 'MISS' };
+    }
+    const lease = turn?.lease;
     let result: unknown;
     try {
       result = await lastValueFrom(next.handle(), { defaultValue: undefined });
     } catch (error) {
+      lease?.release();
       lead?.reject(error);
       throw error;
     }
@@ -213,6 +231,7 @@ export class CacheInterceptor implements NestInterceptor {
     const status = exchange.answeredByFailSafe ? 200 : exchange.platform.statusCode(exchange.response);
     if (!serialised || status >= 300) {
       // Those who joined run the handler themselves.
+      lease?.release();
       lead?.resolve(undefined);
       return { kind: 'passthrough', result };
     }
@@ -220,8 +239,10 @@ export class CacheInterceptor implements NestInterceptor {
     const stored = { etag: etagOf(body), contentType, body };
     const storable = location !== undefined && Buffer.byteLength(body) <= this.maxEntryBytes;
     const plan = exchange.plan;
-    if (storable)
-      this.tiers.fill(location, lookup, stored, { ttlMs: plan.ttlMs, graceMs: plan.failSafe.graceMs });
+    const lifetime = { ttlMs: plan.ttlMs, graceMs: plan.failSafe.graceMs };
+    // The lease goes once the entry is in Redis, so that waiting instances find it rather than compute.
+    if (storable) void this.tiers.fill(location, lookup, stored, lifetime).then(() => lease?.release());
+    else lease?.release();
     const cacheStatus = storable && lookup.kind === 'miss' ? 'MISS' : 'BYPASS';
     lead?.resolve({ response: stored, cacheStatus });
     return { kind: 'stored', stored, cacheStatus };

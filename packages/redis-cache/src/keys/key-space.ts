@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { encodeKeyValue } from './cache-key.util.js';
 
 /**
@@ -11,6 +12,7 @@ import { encodeKeyValue } from './cache-key.util.js';
  *   <prefix>ng:<namespace>:              the namespace's counter (clear()); ng:<namespace>:<segments>: a key prefix's
  *   <prefix>nd:<namespace>:<0-1023>       a delete bucket's counter: delete(key) bumps its key's bucket
  *   <prefix>t:<tenant>:n:... / t:<tenant>:ng:... / t:<tenant>:nd:...  the same, per tenant
+ *   <prefix>l:<entry key after prefix>:<digest>  a fleet single-flight lease of one entry under some generations
  *   <prefix>invalidations                 the pub/sub channel of generation bumps (a channel, not a key)
  *
  * Every key carries a TTL: entries their route's, counters at least a day, refreshed on use. The markers `c:`, `g:`,
@@ -44,6 +46,14 @@ export class KeySpace {
     return `${this.scope(tenant)}g:${segments.map((s) => `${s}:`).join('')}`;
   }
 
+  /**
+   * The fleet single-flight lease of an entry (any kind, any tenant) for the generations a miss read: a bump
+   * during a flight makes a new lease, so that nobody after it waits for a run that began before it.
+   */
+  lease(entryKey: string, generations: readonly string[]): string {
+    return `${this.prefix}l:${entryKey.slice(this.prefix.length)}:${generationsDigest(generations)}`;
+  }
+
   /** A named cache's (or decorated method's) value: `logicalKey` is already encoded and joined. */
   namedEntry(tenant: string | undefined, namespace: string, logicalKey: string): string {
     return `${this.scope(tenant)}n:${namespace}:${logicalKey}`;
@@ -58,4 +68,9 @@ export class KeySpace {
   namedGeneration(tenant: string | undefined, namespace: string, segments: string[]): string {
     return `${this.scope(tenant)}ng:${namespace}:${segments.map((s) => `${s}:`).join('')}`;
   }
+}
+
+/** A short, stable digest of the generations a lease is scoped to. */
+function generationsDigest(generations: readonly string[]): string {
+  return createHash('sha1').update(generations.join(',')).digest('base64url').slice(0, 16);
 }

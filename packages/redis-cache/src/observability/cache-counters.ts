@@ -51,6 +51,12 @@ export interface CacheTotals extends PrefixCounters {
   /** Background refreshes started (stale-while-revalidate, and fresh answers that finished after a stale one). */
   refreshes: number;
   refreshFailures: number;
+  /** Fleet single-flight: misses that took the lease and ran the handler for every instance. */
+  leasesWon: number;
+  /** Misses that found another instance's lease and waited for its fill. */
+  leasesWaited: number;
+  /** Waits that ended without a fill (the wait's deadline, or a bump meanwhile): the waiter ran the handler. */
+  leasesExpired: number;
 }
 
 /** What the tiers report about one read or write. */
@@ -123,6 +129,9 @@ export class CacheCounters {
     invalidations: 0,
     refreshes: 0,
     refreshFailures: 0,
+    leasesWon: 0,
+    leasesWaited: 0,
+    leasesExpired: 0,
   };
   private readonly routes = new Map<string, { counters: PrefixCounters; sink: StatsSink }>();
   private readonly named = new Map<string, { counters: Record<NamedCounter, number>; sink: StatsSink }>();

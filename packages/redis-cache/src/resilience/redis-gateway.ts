@@ -63,14 +63,17 @@ export class RedisGateway implements OnApplicationShutdown {
 
   /**
    * Runs work off any request's path (a fill) under the deadline, without reporting to the circuit: refused writes
-   * (Redis out of memory refuses SET but still answers reads) must not make reads skip Redis. Never rejects;
-   * a failure is logged once per window and passed to `onFailure`.
+   * (Redis out of memory refuses SET but still answers reads) must not make reads skip Redis. Never rejects
+   * (it resolves once the work settled); a failure is logged once per window and passed to `onFailure`.
    */
-  background(operation: string, work: () => Promise<unknown>, onFailure: () => void): void {
-    withDeadline(work(), this.deadlineMs).catch((error: unknown) => {
-      onFailure();
-      this.report(operation, error);
-    });
+  background(operation: string, work: () => Promise<unknown>, onFailure: () => void): Promise<void> {
+    return withDeadline(work(), this.deadlineMs).then(
+      () => undefined,
+      (error: unknown) => {
+        onFailure();
+        this.report(operation, error);
+      },
+    );
   }
 
   /** Round-trip time of a PING under `deadlineMs`, or null when Redis is absent, disconnected or too slow. */

@@ -7,6 +7,7 @@ import { CacheCounters, type StatsSink } from '../observability/cache-counters.j
 import { DeadlineExceeded } from '../resilience/deadline.js';
 import { CircuitOpen, RedisGateway } from '../resilience/redis-gateway.js';
 import {
+  type CacheEntry,
   encodeEntry,
   encodeEntryBytes,
   type GracedResponse,
@@ -131,18 +132,7 @@ export class TieredCache {
     const current = read.generations as string[];
     const { entry } = read;
     if (entry && this.isFresh(entry.generations, current)) {
-      if (this.l1.enabled) {
-        const { etag, contentType, body, freshUntil, storedAt } = entry;
-        const l1Entry = {
-          etag,
-          contentType,
-          body: ownedBytes(body),
-          generations: current,
-          freshUntil,
-          storedAt,
-        };
-        this.l1.set(location, { ...l1Entry, ...start }, entry.graceUntil - Date.now());
-      }
+      this.keepInL1(location, entry, current, start);
       if (Date.now() < entry.freshUntil) {
         location.stats.record('l2Hit');
         return { kind: 'hit', tier: 'l2', entry };
@@ -156,9 +146,35 @@ export class TieredCache {
     return { kind: 'miss', generations: current, ...start };
   }
 
+  /**
+   * One uncounted look at the store for a miss that waits on another instance's fill: the covering generations,
+   * and the entry if it is fresh under them (then also put in L1). Rejects on Redis trouble.
+   */
+  async peek(location: EntryLocation): Promise<{ current: (string | null)[]; entry?: CacheEntry }> {
+    const start: LookupStart = { snapshot: this.bus.ledger.snapshot(), verifiedAt: performance.now() };
+    const { generations, entry } = await this.gateway.read(() => this.store.read(location));
+    const current = generations as string[];
+    const usable =
+      entry !== undefined &&
+      !generations.includes(null) &&
+      this.isFresh(entry.generations, current) &&
+      Date.now() < entry.freshUntil;
+    if (!usable) return { current: generations };
+    this.keepInL1(location, entry, current, start);
+    return { current, entry };
+  }
+
   /** Whether an entry read from the store may be served: filled under exactly the current generations. */
   accepts(entryGenerations: string[], current: string[]): boolean {
     return this.isFresh(entryGenerations, current);
+  }
+
+  /** Puts an entry read from the store (verified against `current` at `start`) in L1 for its remaining life. */
+  private keepInL1(location: EntryLocation, entry: CacheEntry, current: string[], start: LookupStart): void {
+    if (!this.l1.enabled) return;
+    const { etag, contentType, body, freshUntil, storedAt } = entry;
+    const l1Entry = { etag, contentType, body: ownedBytes(body), generations: current, freshUntil, storedAt };
+    this.l1.set(location, { ...l1Entry, ...start }, entry.graceUntil - Date.now());
   }
 
   /** Counts a request that shared another request's read, as if it had read itself. */
@@ -191,11 +207,16 @@ export class TieredCache {
    * Stores a response the handler produced after `lookup` (or a value `compute` produced: a Buffer body), without
    * making the caller wait; failures are counted and logged, never thrown. After a miss it goes to the store (under
    * the generations read before the handler ran) and to L1; after a bypass because Redis could not be read, to L1
-   * only, for at most `CACHE_L1_TTL`.
+   * only, for at most `CACHE_L1_TTL`. Resolves once the store write settled (a fleet lease is released then).
    */
-  fill(location: EntryLocation, lookup: MissOrBypass, response: StoredResponse, lifetime: Lifetime): void {
+  fill(
+    location: EntryLocation,
+    lookup: MissOrBypass,
+    response: StoredResponse,
+    lifetime: Lifetime,
+  ): Promise<void> {
     const verified = lookup.kind === 'miss';
-    if (!verified && !REDIS_AWAY.has(lookup.reason)) return;
+    if (!verified && !REDIS_AWAY.has(lookup.reason)) return Promise.resolve();
     const storedAt = Date.now();
     const freshUntil = storedAt + lifetime.ttlMs;
     const keptMs = lifetime.ttlMs + lifetime.graceMs;
@@ -216,7 +237,7 @@ export class TieredCache {
       this.l1.set(location, entry, keptMs);
     }
     // Not while the circuit is open or probing: the probe belongs to a read, which reports its outcome.
-    if (!verified || this.gateway.circuit.state !== 'closed') return;
+    if (!verified || this.gateway.circuit.state !== 'closed') return Promise.resolve();
     this.counters.countTotal('fills');
     const entry = {
       ...response,
@@ -234,7 +255,7 @@ export class TieredCache {
               { entryKey: location.entryKey, frame: encodeEntryBytes({ ...entry, body }), ttlMs: keptMs },
             ]);
     const generationTtlMs = this.invalidator.generationTtlMs;
-    this.gateway.background(
+    return this.gateway.background(
       'fill',
       () => Promise.all([write(), this.generations.touch(location.generationKeys, generationTtlMs)]),
       () => this.counters.countTotal('l2Errors'),

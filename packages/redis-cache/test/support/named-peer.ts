@@ -41,6 +41,28 @@ export class NamedPeer {
     return (await this.call({ op: 'get', namespace, key })) ?? undefined;
   }
 
+  /** `wrap(key)` with a compute that takes `ms`; resolves once the peer's compute started (then it holds the lease). */
+  async slowWrap(namespace: string, key: string, ms: number, result: unknown): Promise<void> {
+    const started = new Promise<void>((resolve) => {
+      const listener = (message: { event?: string; key?: string }) => {
+        if (message.event !== 'computing' || message.key !== key) return;
+        this.child.off('message', listener);
+        resolve();
+      };
+      this.child.on('message', listener);
+    });
+    void this.call({ op: 'slowWrap', namespace, key, value: { ms, result } }).catch(() => undefined);
+    await started;
+  }
+
+  /** SIGKILL: no shutdown hook runs, no lease is released. */
+  async kill(): Promise<void> {
+    if (this.child.exitCode !== null || this.child.signalCode !== null) return;
+    const exited = once(this.child, 'exit');
+    this.child.kill('SIGKILL');
+    await exited;
+  }
+
   status(): Promise<CacheStatus> {
     return this.call({ op: 'status' }) as Promise<CacheStatus>;
   }
