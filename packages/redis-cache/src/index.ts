@@ -9,6 +9,7 @@ export {
   UnsupportedPlatformError,
   type RedisCacheErrorCode,
 } from './errors.js';
+export { runAfterCommit, type DeferredInvalidations } from './invalidation/after-commit.js';
 export type { Ttl } from './keys/ttl.util.js';
 export type {
   NamedCache,
@@ -35,7 +36,10 @@ export type {
   CacheStatus,
   CircuitState,
   FailSafeOptions,
+  InvalidationOutbox,
   L2Outcome,
+  OutboxRecord,
+  OutboxStats,
   RedisCacheEvents,
   RedisCacheModuleOptions,
   RedisState,

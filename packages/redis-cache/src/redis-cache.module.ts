@@ -5,6 +5,7 @@ import { CacheRegistry } from './decorators/cache-registry.js';
 import { InvalidateCacheInterceptor } from './decorators/invalidate-cache.interceptor.js';
 import { UnsupportedPlatformError } from './errors.js';
 import { InvalidationBus } from './invalidation/invalidation-bus.js';
+import { OutboxRelay } from './invalidation/outbox-relay.js';
 import { Invalidator, MIN_GENERATION_TTL_MS } from './invalidation/invalidator.js';
 import { KeySpace } from './keys/key-space.js';
 import { DecoratedMethods } from './named/decorated-methods.js';
@@ -70,6 +71,7 @@ const INTERCEPTOR_DEPENDENCIES = [
     CacheRegistry,
     InvalidationBus,
     L1Tier,
+    OutboxRelay,
     Invalidator,
     TieredCache,
     FleetLeases,
@@ -101,6 +103,7 @@ export class RedisCacheModule extends ConfigurableModuleClass implements OnModul
   constructor(
     private readonly registry: CacheRegistry,
     private readonly invalidator: Invalidator,
+    private readonly relay: OutboxRelay,
     private readonly lookups: CacheLookup,
     private readonly platforms: PlatformHost,
     private readonly methods: DecoratedMethods,
@@ -111,6 +114,7 @@ export class RedisCacheModule extends ConfigurableModuleClass implements OnModul
 
   onModuleInit(): void {
     this.invalidator.generationTtlMs = Math.max(MIN_GENERATION_TTL_MS, 2 * this.registry.longestTtlMs);
+    this.relay.generationTtlMs = this.invalidator.generationTtlMs;
     this.methods.install();
     const platform = this.platforms.current;
     if (!platform) return;

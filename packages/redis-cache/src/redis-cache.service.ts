@@ -1,7 +1,9 @@
 import { Injectable } from '@nestjs/common';
 import { CacheRegistry } from './decorators/cache-registry.js';
 import { InvalidKeyPatternError } from './errors.js';
+import { afterCommit } from './invalidation/after-commit.js';
 import { Invalidator } from './invalidation/invalidator.js';
+import { OutboxRelay } from './invalidation/outbox-relay.js';
 import { parseKeyPattern } from './keys/cache-key.util.js';
 import { KeySpace } from './keys/key-space.js';
 import { NamedCaches } from './named/named-caches.js';
@@ -42,6 +44,7 @@ export class RedisCacheService {
     private readonly counters: CacheCounters,
     private readonly events: CacheEvents,
     private readonly named: NamedCaches,
+    private readonly relay: OutboxRelay,
   ) {}
 
   /**
@@ -105,6 +108,7 @@ export class RedisCacheService {
       prefixes,
       namespaces,
       l1: { entries: this.tiers.localEntries, bytes: this.l1.bytes },
+      ...(this.relay.enabled ? { outbox: { ...this.relay.stats } } : {}),
     };
   }
 
@@ -142,7 +146,8 @@ export class RedisCacheService {
     if (this.registry.isKnownPrefix(segments)) {
       await this.invalidator.invalidate([this.keys.generation(options.tenant, segments)]);
     } else {
-      await this.invalidator.deleteByScan(this.keys.entryPrefix(options.tenant, segments));
+      const physicalPrefix = this.keys.entryPrefix(options.tenant, segments);
+      await afterCommit([], async () => void (await this.invalidator.deleteByScan(physicalPrefix)));
     }
   }
 

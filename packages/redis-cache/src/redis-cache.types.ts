@@ -81,6 +81,55 @@ export interface RedisCacheModuleOptions {
    * still bounds what its caller waits. Without Redis, or with `enabled: false`, single-flight is per process.
    */
   fleetSingleFlight?: { enabled?: boolean; leaseMs?: number; waitMs?: number };
+  /**
+   * Where an invalidation this instance could not make in Redis is recorded durably before the write's response
+   * (typically a table in the app's database), and from where every instance's relay applies it as soon as it can
+   * reach Redis. Without it, such an invalidation waits in this process's memory only.
+   */
+  outbox?: InvalidationOutbox;
+}
+
+/** One recorded invalidation: the generation keys to bump. */
+export interface OutboxRecord {
+  id: string;
+  generationKeys: string[];
+  /** When it was recorded (epoch ms). */
+  recordedAt: number;
+}
+
+/**
+ * The durable side of invalidation (module option `outbox`): implement it on your database. Every instance runs a
+ * relay that claims records, bumps their keys in Redis and completes them; a claim expires, so a relay that dies
+ * mid-way leaves its records to the next one.
+ */
+export interface InvalidationOutbox {
+  /** Stores generation keys to bump; resolves once they are durable. */
+  record(generationKeys: string[]): Promise<void>;
+  /** Takes up to `limit` unclaimed (or expired-claim) records for `claimMs`, so that other relays skip them. */
+  claim(limit: number, claimMs: number): Promise<OutboxRecord[]>;
+  /** Removes applied records (nothing is kept once applied). */
+  complete(ids: string[]): Promise<void>;
+  /** Gives claimed records back at once (the relay could not apply them), for another relay to take. */
+  release(ids: string[]): Promise<void>;
+  /** Records waiting, and the age of the oldest in ms (null when none). */
+  depth(): Promise<{ records: number; oldestAgeMs: number | null }>;
+  /** Optional: calls `onRecord` soon after any instance records (e.g. LISTEN/NOTIFY); polling is the backstop. */
+  subscribe?(onRecord: () => void): Promise<() => Promise<void>>;
+}
+
+/** {@link CacheStats.outbox}: how the durable invalidations are doing, as this instance last saw them. */
+export interface OutboxStats {
+  /** Records waiting in the outbox (all instances'), as of the relay's last look. */
+  depth: number;
+  oldestAgeMs: number | null;
+  /** Invalidations this instance recorded because it could not reach Redis. */
+  recorded: number;
+  /** Records this instance's relay applied, and the delay between recording and applying the last of them. */
+  applied: number;
+  lastLagMs: number | null;
+  maxLagMs: number | null;
+  /** Records this instance could not store in the outbox either (they stay in memory and are retried). */
+  recordFailures: number;
 }
 
 export interface CachedOptions extends FailSafeOptions {
@@ -142,6 +191,8 @@ export interface CacheStats {
   /** By namespace: named caches by their names, decorated provider methods as `<Class>.<method>`. */
   namespaces: Record<string, NamedCounters>;
   l1: { entries: number; bytes: number };
+  /** Present when the module has an `outbox`. */
+  outbox?: OutboxStats;
 }
 
 /** How one Redis call ended: answered, failed, past the deadline, or skipped because the circuit was open. */

@@ -128,6 +128,29 @@ describe('fleet-wide single-flight on a real redis-server', () => {
     expect(await onB.get('k')).not.toBe('pre-bump');
   });
 
+  it('stale-while-revalidate on 3 instances: everyone answers stale at once, and one refresh runs for the fleet', async () => {
+    let computes = 0;
+    const options = { ttl: '200ms', grace: '1m', staleWhileRevalidate: true } as const;
+    const handles = instances.map((fixture) => fixture.cache.namespace<string>('swr', options));
+    await handles[0].wrap('k', async () => 'first');
+    await sleep(250); // graced now, on every instance
+    const started = performance.now();
+    const answers = await Promise.all(
+      Array.from({ length: 30 }, (_, i) =>
+        handles[i % 3].wrap('k', async () => {
+          computes++;
+          await sleep(200);
+          return 'refreshed';
+        }),
+      ),
+    );
+    expect(performance.now() - started).toBeLessThan(150); // nobody waited for the refresh
+    expect(new Set(answers)).toEqual(new Set(['first']));
+    await sleep(400);
+    expect(computes).toBe(1);
+    expect(await handles[1].get('k')).toBe('refreshed');
+  });
+
   it('the holder SIGKILLed mid-compute: another instance takes over within one lease', async () => {
     const peer = await NamedPeer.start({
       url: redis.url,

@@ -5,7 +5,6 @@ import {
   Injectable,
   NestInterceptor,
   ServiceUnavailableException,
-  StreamableFile,
 } from '@nestjs/common';
 import { defer, from, lastValueFrom, mergeMap, Observable, of } from 'rxjs';
 import { DEFAULT_MAX_ENTRY_BYTES, X_CACHE_HEADER } from '../redis-cache.constants.js';
@@ -13,7 +12,7 @@ import { REDIS_CACHE_OPTIONS } from '../redis-cache.module-definition.js';
 import type { RedisCacheModuleOptions, StaleReason } from '../redis-cache.types.js';
 import type { HttpPlatform, PlatformRequest, PlatformResponse } from '../platform/http-platform.js';
 import { PlatformHost } from '../platform/platform-host.js';
-import { prepareStoredResponse, setCacheControl } from '../platform/stored-response.js';
+import { prepareStoredResponse, serialiseResult, setCacheControl } from '../platform/stored-response.js';
 import { FailSafe, isClientError } from '../resilience/fail-safe.js';
 import { etagOf, type GracedResponse, type StoredResponse } from '../storage/cache-entry.js';
 import type { EntryLocation } from '../storage/entry-store.js';
@@ -23,8 +22,6 @@ import type { FlightLead } from '../tiers/single-flight.js';
 import { TieredCache, type MissOrBypass } from '../tiers/tiered-cache.js';
 import { CacheRegistry } from './cache-registry.js';
 import type { CachedPlan } from './handler-plans.js';
-
-const JSON_CONTENT_TYPE = 'application/json; charset=utf-8';
 
 /** Where a response is going and how to send it: the same on Fastify and Express. */
 interface Exchange {
@@ -227,7 +224,7 @@ export class CacheInterceptor implements NestInterceptor {
       lead?.reject(error);
       throw error;
     }
-    const serialised = this.serialise(exchange.platform, result);
+    const serialised = serialiseResult(exchange.platform, result);
     const status = exchange.answeredByFailSafe ? 200 : exchange.platform.statusCode(exchange.response);
     if (!serialised || status >= 300) {
       // Those who joined run the handler themselves.
@@ -247,20 +244,4 @@ export class CacheInterceptor implements NestInterceptor {
     lead?.resolve({ response: stored, cacheStatus });
     return { kind: 'stored', stored, cacheStatus };
   }
-
-  /** The bytes Nest would send for `result`: JSON for values, a string as it is; undefined for anything else. */
-  private serialise(
-    platform: HttpPlatform,
-    result: unknown,
-  ): { body: string; contentType: string } | undefined {
-    if (typeof result === 'string') return { body: result, contentType: platform.textContentType };
-    if (result === undefined || typeof result === 'function' || typeof result === 'symbol') return undefined;
-    if (result instanceof Uint8Array || result instanceof StreamableFile || isStream(result))
-      return undefined;
-    return { body: JSON.stringify(result), contentType: JSON_CONTENT_TYPE };
-  }
-}
-
-function isStream(value: unknown): boolean {
-  return typeof (value as { pipe?: unknown } | null)?.pipe === 'function';
 }

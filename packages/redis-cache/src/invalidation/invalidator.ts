@@ -1,12 +1,14 @@
-import { Inject, Injectable, Logger, OnModuleDestroy } from '@nestjs/common';
+import { BeforeApplicationShutdown, Inject, Injectable, Logger, OnModuleDestroy } from '@nestjs/common';
 import { performance } from 'node:perf_hooks';
 import { CacheCounters } from '../observability/cache-counters.js';
 import { DeadlineExceeded } from '../resilience/deadline.js';
 import { RedisGateway } from '../resilience/redis-gateway.js';
 import { ENTRY_STORE, type EntryStore } from '../storage/entry-store.js';
 import { L1Tier } from '../tiers/l1-tier.js';
+import { afterCommit } from './after-commit.js';
 import { GENERATION_COUNTERS, type GenerationCounters } from './generation-counters.js';
 import { InvalidationBus } from './invalidation-bus.js';
+import { OutboxRelay } from './outbox-relay.js';
 
 /** Generation counters outlive any entry: at least a day, refreshed on every fill and bump. */
 export const MIN_GENERATION_TTL_MS = 86_400_000;
@@ -18,12 +20,14 @@ export const MIN_GENERATION_TTL_MS = 86_400_000;
  * works, this instance bypasses those prefixes and retries until Redis takes the bump. Never throws.
  */
 @Injectable()
-export class Invalidator implements OnModuleDestroy {
+export class Invalidator implements OnModuleDestroy, BeforeApplicationShutdown {
   /** Set at start-up to twice the longest entry TTL (at least a day). */
   generationTtlMs = MIN_GENERATION_TTL_MS;
   private readonly logger = new Logger('RedisCache');
   /** Prefixes whose bump failed everywhere: keys under them bypass the cache here until a retry succeeds. */
   private readonly pendingBumps = new Set<string>();
+  /** Pending bumps the outbox could not store either: handed over to it at shutdown if still pending then. */
+  private readonly unrecorded = new Set<string>();
   private retryTimer: NodeJS.Timeout | undefined;
 
   constructor(
@@ -33,6 +37,7 @@ export class Invalidator implements OnModuleDestroy {
     private readonly bus: InvalidationBus,
     private readonly l1: L1Tier,
     private readonly counters: CacheCounters,
+    private readonly relay: OutboxRelay,
   ) {}
 
   /** Whether an entry has a bump this instance could not make yet (it bypasses the cache meanwhile). */
@@ -40,9 +45,16 @@ export class Invalidator implements OnModuleDestroy {
     return this.pendingBumps.size > 0 && location.generationKeys.some((key) => this.pendingBumps.has(key));
   }
 
-  /** Bumps the counters under the deadline and announces it; resolves once every instance can know of it. */
-  async invalidate(generationKeys: string[]): Promise<void> {
-    if (generationKeys.length === 0) return;
+  /**
+   * Bumps the counters under the deadline and announces it; resolves once every instance can know of it. Inside
+   * {@link runAfterCommit}, queued until the transaction committed.
+   */
+  invalidate(generationKeys: string[]): Promise<void> {
+    if (generationKeys.length === 0) return Promise.resolve();
+    return afterCommit(generationKeys, () => this.invalidateNow(generationKeys));
+  }
+
+  private async invalidateNow(generationKeys: string[]): Promise<void> {
     this.counters.countTotal('invalidations');
     try {
       await this.bumpOrRemove(generationKeys);
@@ -72,6 +84,26 @@ export class Invalidator implements OnModuleDestroy {
     clearTimeout(this.retryTimer);
   }
 
+  /** A shutting-down instance flushes its pending bumps to Redis, or else hands them over to the outbox. */
+  async beforeApplicationShutdown(): Promise<void> {
+    clearTimeout(this.retryTimer);
+    if (this.pendingBumps.size === 0) return;
+    try {
+      await this.gateway.write(() => this.generations.bump([...this.pendingBumps], this.generationTtlMs));
+      this.pendingBumps.clear();
+      this.unrecorded.clear();
+      return;
+    } catch (error) {
+      this.fail('invalidation flush at shutdown', error);
+    }
+    if (this.unrecorded.size > 0 && (await this.relay.record([...this.unrecorded]))) this.unrecorded.clear();
+    if (this.unrecorded.size > 0)
+      this.logger.error(
+        `shutting down with ${this.unrecorded.size} invalidation(s) neither in Redis nor in the outbox: ` +
+          'entries under them may be served until their TTL',
+      );
+  }
+
   private async bumpOrRemove(generationKeys: string[]): Promise<void> {
     // One budget for the bump and its fallback: a write waits at most the deadline for Redis, as a read does.
     const deadline = performance.now() + this.gateway.deadlineMs;
@@ -91,6 +123,9 @@ export class Invalidator implements OnModuleDestroy {
     }
     for (const key of generationKeys) this.pendingBumps.add(key);
     this.scheduleRetry();
+    // Durable before the write's response: any instance that reaches Redis applies it, even if this one dies.
+    if (!(await this.relay.record(generationKeys)))
+      for (const key of generationKeys) this.unrecorded.add(key);
   }
 
   private scheduleRetry(): void {
@@ -106,7 +141,10 @@ export class Invalidator implements OnModuleDestroy {
     const bumps = [...this.pendingBumps];
     try {
       await this.gateway.write(() => this.generations.bump(bumps, this.generationTtlMs));
-      for (const key of bumps) this.pendingBumps.delete(key);
+      for (const key of bumps) {
+        this.pendingBumps.delete(key);
+        this.unrecorded.delete(key);
+      }
       this.logger.log(`deferred invalidation of ${bumps.length} prefix(es) applied`);
     } catch (error) {
       this.fail('deferred invalidation', error);

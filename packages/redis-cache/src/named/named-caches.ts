@@ -1,6 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { InvalidKeyPatternError } from '../errors.js';
 import { failSafePolicy, NO_FAIL_SAFE, type FailSafePolicy } from '../resilience/fail-safe.js';
+import { afterCommit } from '../invalidation/after-commit.js';
 import { Invalidator } from '../invalidation/invalidator.js';
 import { joinKey } from '../keys/cache-key.util.js';
 import { KeySpace } from '../keys/key-space.js';
@@ -79,23 +80,26 @@ export class NamedCaches {
 
   /**
    * Bumps the delete buckets of these keys (with the fallbacks of any invalidation: never throws, and nothing older
-   * is served once it resolved), then frees the values' memory in the background.
+   * is served once it resolved), then frees the values' memory in the background. Inside {@link runAfterCommit},
+   * both wait for the commit.
    */
-  async delete(
+  delete(
     config: NamespaceConfig<unknown>,
     keys: readonly (string | number)[],
     tenant: string | undefined,
   ): Promise<void> {
     const logicalKeys = keys.map((key) => joinKey(keySegments(key)));
     const buckets = [...new Set(logicalKeys.map((key) => this.locations.deletionKey(config, key, tenant)))];
-    await this.invalidator.invalidate(buckets);
-    for (let i = 0; i < keys.length; i++) config.stats.record('delete');
-    const entryKeys = logicalKeys.map((key) => this.keys.namedEntry(tenant, config.name, key));
-    void this.gateway.background(
-      'delete',
-      () => this.store.remove(entryKeys),
-      () => undefined,
-    );
+    return afterCommit(buckets, async () => {
+      await this.invalidator.invalidate(buckets);
+      for (let i = 0; i < keys.length; i++) config.stats.record('delete');
+      const entryKeys = logicalKeys.map((key) => this.keys.namedEntry(tenant, config.name, key));
+      void this.gateway.background(
+        'delete',
+        () => this.store.remove(entryKeys),
+        () => undefined,
+      );
+    });
   }
 
   /** Bumps the counter of `prefix` (a whole number of leading segments) in the namespace, or the namespace's. */

@@ -1,3 +1,4 @@
+import { StreamableFile } from '@nestjs/common';
 import type { CachedPlan } from '../decorators/handler-plans.js';
 import { X_CACHE_HEADER } from '../redis-cache.constants.js';
 import type { StoredResponse } from '../storage/cache-entry.js';
@@ -25,4 +26,21 @@ export function prepareStoredResponse(
   platform.setHeader(response, 'etag', stored.etag);
   platform.setHeader(response, X_CACHE_HEADER, cacheStatus);
   platform.answerConditionally(request, response);
+}
+
+const JSON_CONTENT_TYPE = 'application/json; charset=utf-8';
+
+/** The bytes Nest would send for `result`: JSON for values, a string as it is; undefined for anything else. */
+export function serialiseResult(
+  platform: HttpPlatform,
+  result: unknown,
+): { body: string; contentType: string } | undefined {
+  if (typeof result === 'string') return { body: result, contentType: platform.textContentType };
+  if (result === undefined || typeof result === 'function' || typeof result === 'symbol') return undefined;
+  if (result instanceof Uint8Array || result instanceof StreamableFile || isStream(result)) return undefined;
+  return { body: JSON.stringify(result), contentType: JSON_CONTENT_TYPE };
+}
+
+function isStream(value: unknown): boolean {
+  return typeof (value as { pipe?: unknown } | null)?.pipe === 'function';
 }

@@ -15,41 +15,12 @@ import {
 } from '../storage/cache-entry.js';
 import { ENTRY_STORE, type EntryLocation, type EntryStore, type StoredRead } from '../storage/entry-store.js';
 import { L1Tier, ownedBytes } from './l1-tier.js';
+import type { BypassReason, Lifetime, LookupStart, MissOrBypass, ReadResult } from './read-result.js';
 
-/** When a lookup started: what a fill after it is checked against (the invalidation ledger, L1's clock). */
-export interface LookupStart {
-  snapshot: number;
-  verifiedAt: number;
-}
-
-export type BypassReason =
-  | 'unavailable'
-  | 'timeout'
-  | 'circuit-open'
-  | 'generation-missing'
-  | 'invalidation-pending'
-  | 'unkeyed-query';
+export type { BypassReason, Lifetime, LookupStart, MissOrBypass, ReadResult } from './read-result.js';
 
 /** Bypasses because Redis could not be read: the handler's answer may fill L1 (capped at `CACHE_L1_TTL`). */
 const REDIS_AWAY: ReadonlySet<BypassReason> = new Set(['unavailable', 'timeout', 'circuit-open']);
-
-export type ReadResult =
-  | { kind: 'hit'; tier: 'l1' | 'l2'; entry: StoredResponse }
-  /**
-   * Not usable from the cache; `generations` are the values to fill under, read before the handler runs. `graced`:
-   * the entry past its TTL but within its grace, which may stand in if the fresh answer fails (fail-safe).
-   */
-  | ({ kind: 'miss'; generations: string[]; graced?: GracedResponse } & LookupStart)
-  /** The cache cannot be trusted or reached for this key right now: serve without reading or filling it. */
-  | ({ kind: 'bypass'; reason: BypassReason } & LookupStart);
-
-export type MissOrBypass = Exclude<ReadResult, { kind: 'hit' }>;
-
-/** How long a fill lives: fresh for `ttlMs`, then graced for `graceMs` more (Redis keeps it for both). */
-export interface Lifetime {
-  ttlMs: number;
-  graceMs: number;
-}
 
 /**
  * The two tiers as one: L1 in process, then the entry store (Redis, or memory without it) under the deadline,
