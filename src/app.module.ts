@@ -9,7 +9,10 @@ import { StrictValidationPipe } from './common/validation/strict-validation.pipe
 import { UndeclaredQueryGuard } from './common/validation/undeclared-query.guard.js';
 import { AppConfig } from './config/app-config.js';
 import { AppConfigModule, type EnvOverrides } from './config/config.module.js';
+import { DATABASE_CONNECTION } from './database/database.constants.js';
 import { DatabaseModule } from './database/database.module.js';
+import type { DatabaseConnection } from './database/database.types.js';
+import { invalidationOutbox } from './database/invalidation-outbox.js';
 import { HealthModule } from './health/health.module.js';
 import { JobsModule } from './jobs/jobs.module.js';
 import { PostsModule } from './posts/posts.module.js';
@@ -43,8 +46,9 @@ export class AppModule {
         AppConfigModule.forRoot(env),
         RedisCacheModule.forRootAsync({
           isGlobal: true,
-          inject: [AppConfig],
-          useFactory: (config: AppConfig) => ({
+          imports: [DatabaseModule],
+          inject: [AppConfig, DATABASE_CONNECTION],
+          useFactory: (config: AppConfig, database: DatabaseConnection) => ({
             url: config.redis.url,
             tlsCaFile: config.redis.tlsCaFile,
             prefix: config.cache.prefix,
@@ -63,6 +67,8 @@ export class AppModule {
             },
             // Every unguarded cached route here is public by declaration; no app-global guard needs to see its hits.
             fastHits: true,
+            // An invalidation this instance cannot make in Redis is kept in PostgreSQL for any instance to apply.
+            outbox: invalidationOutbox(database),
           }),
         }),
         // For the exception filter, which counts and logs a database that cannot serve.

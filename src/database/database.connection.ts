@@ -7,6 +7,7 @@ import pg from 'pg';
 import { maskUrl } from '../config/mask-url.util.js';
 import type { DatabaseConnection, Db } from './database.types.js';
 import { schema } from './schema.js';
+import { listenOnPostgres } from './pg-listener.js';
 
 export interface DatabaseOptions {
   /** PostgreSQL URL; when absent, an embedded PGlite database in `pgliteDir` (`memory://` keeps it in memory). */
@@ -68,6 +69,8 @@ function openPostgres(url: string, options: DatabaseOptions): DatabaseConnection
         client.release();
       }
     },
+    listen: (channel, onNotify) =>
+      listenOnPostgres(url, channel, onNotify, (error) => options.onPoolError?.(error)),
     close: () => pool.end(),
   };
 }
@@ -86,6 +89,10 @@ async function openPglite(options: DatabaseOptions): Promise<DatabaseConnection>
       await client.query('SELECT 1');
     },
     withAdvisoryLock: (_key, fn) => fn(db),
+    async listen(channel, onNotify) {
+      const stop = await client.listen(channel, onNotify);
+      return async () => stop();
+    },
     close: () => client.close(),
   };
 }

@@ -5,6 +5,7 @@ import { DatabaseOutages } from './database-outages.js';
 import { openDatabase } from './database.connection.js';
 import type { DatabaseConnection } from './database.types.js';
 import { runMigrations } from './migrate.js';
+import { TransactionRunner } from './transaction-runner.js';
 import { isDatabaseEmpty, seedDatabase } from './seed.js';
 
 async function connect(config: AppConfig): Promise<DatabaseConnection> {
@@ -38,8 +39,9 @@ async function connect(config: AppConfig): Promise<DatabaseConnection> {
     { provide: DATABASE_CONNECTION, inject: [AppConfig], useFactory: connect },
     { provide: DB, inject: [DATABASE_CONNECTION], useFactory: (database: DatabaseConnection) => database.db },
     DatabaseOutages,
+    TransactionRunner,
   ],
-  exports: [DATABASE_CONNECTION, DB, DatabaseOutages],
+  exports: [DATABASE_CONNECTION, DB, DatabaseOutages, TransactionRunner],
 })
 export class DatabaseModule implements OnApplicationShutdown {
   constructor(@Inject(DATABASE_CONNECTION) private readonly database: DatabaseConnection) {}

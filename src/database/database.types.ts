@@ -16,5 +16,7 @@ export interface DatabaseConnection {
   ping(): Promise<void>;
   /** Runs `fn` while holding a PostgreSQL advisory lock (PGlite has one connection, so no lock is needed). */
   withAdvisoryLock<T>(key: number, fn: (db: Db) => Promise<T>): Promise<T>;
+  /** Calls `onNotify` on every NOTIFY of `channel` (best effort: callers poll too); resolves to a stop function. */
+  listen(channel: string, onNotify: () => void): Promise<() => Promise<void>>;
   close(): Promise<void>;
 }

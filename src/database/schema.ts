@@ -1,5 +1,6 @@
 import { sql } from 'drizzle-orm';
 import {
+  bigserial,
   check,
   index,
   integer,
@@ -114,7 +115,18 @@ export const follows = pgTable(
   ],
 );
 
-export const schema = { users, jobs, posts, follows, jobType, jobStatus };
+/**
+ * Cache invalidations an instance could not make in Redis, recorded before the write's response and applied by
+ * whichever instance's relay reaches Redis first (src/database/invalidation-outbox.ts). Rows are deleted once applied.
+ */
+export const cacheInvalidationOutbox = pgTable('cache_invalidation_outbox', {
+  id: bigserial('id', { mode: 'number' }).primaryKey(),
+  generationKeys: text('generation_keys').array().notNull(),
+  recordedAt: timestamp('recorded_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
+  claimedUntil: timestamp('claimed_until', { withTimezone: true, mode: 'date' }),
+});
+
+export const schema = { users, jobs, posts, follows, cacheInvalidationOutbox, jobType, jobStatus };
 export type UserRow = typeof users.$inferSelect;
 export type JobRow = typeof jobs.$inferSelect;
 export type PostRow = typeof posts.$inferSelect;

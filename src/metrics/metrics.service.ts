@@ -4,6 +4,7 @@ import type { FastifyInstance } from 'fastify';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { RedisCacheService } from '@jobboard/redis-cache';
 import { DatabaseOutages } from '../database/database-outages.js';
+import { registerCoherenceMetrics } from './coherence.metrics.js';
 
 const CIRCUIT_STATE = { closed: 0, 'half-open': 1, open: 2 } as const;
 
@@ -135,6 +136,7 @@ export class MetricsService implements OnModuleInit {
         for (const [kind, count] of Object.entries(outages.counts)) this.inc({ kind }, count);
       },
     });
+    registerCoherenceMetrics(this.registry, cache);
     new Gauge({
       name: 'cache_circuit_state',
       help: 'Circuit breaker around Redis: 0 closed, 1 half-open, 2 open.',
