@@ -4,78 +4,8 @@
 // session of the test's), or the fault proxy between the app and it (TESTING.md).
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { FaultProxy, TestRedisServer } from '@jobboard/redis-cache/testing';
-import pg from 'pg';
-import { performance } from 'node:perf_hooks';
-import { openDatabase } from '../src/database/database.connection.js';
-import { runMigrations } from '../src/database/migrate.js';
-import { seedDatabase } from '../src/database/seed.js';
+import { call, register, seededDatabase, sleep, type Answer } from './support/app-client.js';
 import { spawnApp, startAppCluster, type AppCluster, type SpawnedApp } from './support/spawn-app.js';
-import { createScratchDatabase } from './support/test-database.js';
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-interface Answer {
-  status: number;
-  cache: string | null;
-  retryAfter: string | null;
-  text: string;
-  ms: number;
-}
-
-async function call(
-  app: SpawnedApp,
-  method: string,
-  path: string,
-  token?: string,
-  body?: unknown,
-): Promise<Answer> {
-  const started = performance.now();
-  const response = await fetch(`${app.baseUrl}${path}`, {
-    method,
-    headers: {
-      ...(token ? { authorization: `Bearer ${token}` } : {}),
-      ...(body ? { 'content-type': 'application/json' } : {}),
-    },
-    body: body ? JSON.stringify(body) : undefined,
-  });
-  return {
-    status: response.status,
-    cache: response.headers.get('x-cache'),
-    retryAfter: response.headers.get('retry-after'),
-    text: await response.text(),
-    ms: performance.now() - started,
-  };
-}
-
-async function register(app: SpawnedApp, name: string): Promise<string> {
-  const email = `${name}.${Math.random().toString(36).slice(2, 8)}@example.com`;
-  const answer = await call(app, 'POST', '/api/auth/register', undefined, {
-    email,
-    password: 'correct horse',
-    name,
-  });
-  expect(answer.status).toBe(201);
-  return JSON.parse(answer.text).accessToken;
-}
-
-/** A scratch database, migrated and seeded, and a pool of the test's own on it (not through any proxy). */
-async function seededDatabase(label: string) {
-  const scratch = await createScratchDatabase(label);
-  const database = await openDatabase({
-    url: scratch.url,
-    pgliteDir: '',
-    statementTimeoutMs: 10_000,
-    poolMax: 2,
-  });
-  await runMigrations(database);
-  await seedDatabase(database.db, { users: 20, jobs: 200, posts: 60, seed: 11 });
-  await database.close();
-  const admin = new pg.Client({ connectionString: process.env.TEST_DATABASE_URL });
-  await admin.connect();
-  const own = new pg.Client({ connectionString: scratch.url });
-  await own.connect();
-  return { scratch, admin, own };
-}
 
 const baseEnv = (databaseUrl: string, redis: TestRedisServer, prefix: string) => ({
   DATABASE_URL: databaseUrl,

@@ -229,7 +229,7 @@ describe('two app instances on one Redis and one PostgreSQL', () => {
     }
   });
 
-  it('runs 1 database query per process for 500 concurrent cold requests of one key', async () => {
+  it('runs 1 database query in all for 500 concurrent cold requests of one key, on one process or two', async () => {
     const job = (await call(a, 'GET', '/api/jobs?skip=100&limit=3')).body.items as { id: number }[];
     await sleep(1_500); // the debug log is flushed every second
     const one = async (apps: SpawnedApp[], id: number) => {
@@ -246,9 +246,8 @@ describe('two app instances on one Redis and one PostgreSQL', () => {
     const pair = await one([a, b], job[1].id);
     console.log(`500 concurrent cold requests: queries ${single} (one process), ${pair} (two processes)`);
     expect(single).toEqual([1]);
-    // One query per process at most; B may find A's fill in Redis first and query nothing.
-    expect(Math.max(...pair)).toBe(1);
-    expect(pair.every((count) => count <= 1)).toBe(true);
+    // One query for the fleet: the instance that took the lease in Redis; the other waited for its fill.
+    expect(pair.reduce((sum, count) => sum + count, 0)).toBe(1);
   });
 
   it('keeps both instances answering while Redis is dead, stale on B for at most CACHE_L1_TTL; coherent again once it returns', async () => {
