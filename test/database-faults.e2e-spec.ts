@@ -4,7 +4,7 @@
 // session of the test's), or the fault proxy between the app and it (TESTING.md).
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { FaultProxy, TestRedisServer } from '@jobboard/redis-cache/testing';
-import { call, register, seededDatabase, sleep, type Answer } from './support/app-client.js';
+import { call, handlerQueries, register, seededDatabase, sleep, type Answer } from './support/app-client.js';
 import { spawnApp, startAppCluster, type AppCluster, type SpawnedApp } from './support/spawn-app.js';
 
 const baseEnv = (databaseUrl: string, redis: TestRedisServer, prefix: string) => ({
@@ -173,11 +173,7 @@ describe('the database blackholed, then slow, behind the fault proxy: graced pag
     await db?.scratch.drop();
   });
 
-  const queriesSoFar = () =>
-    app
-      .output()
-      .split('\n')
-      .filter((line) => line.includes('"msg":"query: ')).length;
+  const queriesSoFar = () => handlerQueries(app);
 
   it('serves the feed STALE with its old body past its TTL, writes 503, readiness as documented, then recovers', async () => {
     const feeds = ['/api/posts?limit=5', '/api/posts?limit=6'];

@@ -4,6 +4,7 @@ import { openDatabase } from '../src/database/database.connection.js';
 import { runMigrations } from '../src/database/migrate.js';
 import { seedDatabase } from '../src/database/seed.js';
 import { TestRedisServer } from '@jobboard/redis-cache/testing';
+import { handlerQueries } from './support/app-client.js';
 import { startAppCluster, type AppCluster, type SpawnedApp } from './support/spawn-app.js';
 import { createScratchDatabase, type ScratchDatabase } from './support/test-database.js';
 
@@ -46,12 +47,8 @@ const percentile = (values: number[], p: number) => {
   return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? 0;
 };
 
-/** Queries each instance sent to its driver, from its debug log (one `query:` line per statement). */
-const queryLines = (app: SpawnedApp) =>
-  app
-    .output()
-    .split('\n')
-    .filter((line) => line.includes('query: ')).length;
+/** Queries each instance's handlers sent to its driver, from its debug log (one `query:` line per statement). */
+const queryLines = handlerQueries;
 
 /**
  * Two API processes on one PostgreSQL database and one redis-server, default L1 settings, as deployed behind a load

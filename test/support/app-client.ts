@@ -44,6 +44,17 @@ export async function call(
   };
 }
 
+/**
+ * Statements an instance's handlers sent to the database, from its debug log (one `query:` line each), leaving out
+ * the cache's invalidation outbox, which every instance's relay polls in the background.
+ */
+export function handlerQueries(app: SpawnedApp): number {
+  return app
+    .output()
+    .split('\n')
+    .filter((line) => line.includes('"msg":"query: ') && !line.includes('cache_invalidation_outbox')).length;
+}
+
 export async function register(app: SpawnedApp, name: string): Promise<string> {
   const email = `${name}.${Math.random().toString(36).slice(2, 8)}@example.com`;
   const answer = await call(app, 'POST', '/api/auth/register', undefined, {

@@ -129,10 +129,13 @@ export class OutboxRelay implements OnApplicationBootstrap, BeforeApplicationShu
     const outbox = this.outbox!;
     try {
       // A relay that cannot reach Redis (a partition looks connected) must not hold claims others could apply.
-      if (await this.reachesRedis()) {
+      let claimedAny = false;
+      const reachable = await this.reachesRedis();
+      if (reachable) {
         for (;;) {
           const records = await outbox.claim(BATCH, CLAIM_MS);
           if (records.length === 0) break;
+          claimedAny = true;
           const ids = records.map((record) => record.id);
           const keys = [...new Set(records.flatMap((record) => record.generationKeys))];
           try {
@@ -146,6 +149,12 @@ export class OutboxRelay implements OnApplicationBootstrap, BeforeApplicationShu
           for (const record of records) this.observeLag(now - record.recordedAt);
           if (records.length < BATCH) break;
         }
+      }
+      // An empty claim with Redis reachable means nothing waits (but others' claims): no second query for that.
+      if (reachable && !claimedAny) {
+        this.stats.depth = 0;
+        this.stats.oldestAgeMs = null;
+        return;
       }
       const { records, oldestAgeMs } = await outbox.depth();
       this.stats.depth = records;

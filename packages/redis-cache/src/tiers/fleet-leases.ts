@@ -77,16 +77,29 @@ export class FleetLeases implements OnModuleDestroy {
     let waited = false;
     try {
       for (;;) {
-        const won = await this.gateway.read(() =>
-          this.client.set(leaseKey, token, {
-            condition: 'NX',
-            expiration: { type: 'PX', value: this.leaseMs },
-          }),
-        );
+        // The entry is looked at again behind the SET, on the same connection: a holder that filled and released
+        // between this miss's read and its SET left the entry there, so it is taken instead of computed again.
+        const [won, looked] = await Promise.all([
+          this.gateway.read(() =>
+            this.client.set(leaseKey, token, {
+              condition: 'NX',
+              expiration: { type: 'PX', value: this.leaseMs },
+            }),
+          ),
+          this.tiers.peek(location).catch(() => undefined),
+        ]);
+        const filled =
+          looked?.entry && sameGenerations(looked.current, lookup.generations) ? looked.entry : undefined;
         if (won === 'OK') {
+          const lease = this.hold(leaseKey, token);
+          if (filled) {
+            lease.release();
+            return { kind: 'filled', entry: filled };
+          }
           this.counters.countTotal('leasesWon');
-          return { kind: 'compute', lease: this.hold(leaseKey, token) };
+          return { kind: 'compute', lease };
         }
+        if (filled) return { kind: 'filled', entry: filled };
         if (waitMs <= 0) return { kind: 'skip' };
         if (!waited) this.counters.countTotal('leasesWaited');
         waited = true;
@@ -127,7 +140,7 @@ export class FleetLeases implements OnModuleDestroy {
         this.gateway.read(() => this.client.exists(leaseKey)),
       ]);
       // A bump since this miss read its generations: the flight it waits for fills an entry nobody may serve.
-      if (read.current.some((value, i) => value !== generations[i])) return { kind: 'timeout' };
+      if (!sameGenerations(read.current, generations)) return { kind: 'timeout' };
       if (read.entry) return { kind: 'filled', entry: read.entry };
       if (lease === 0) return { kind: 'gone' };
     }
@@ -162,4 +175,8 @@ export class FleetLeases implements OnModuleDestroy {
       },
     };
   }
+}
+
+function sameGenerations(current: readonly (string | null)[], generations: readonly string[]): boolean {
+  return current.length === generations.length && current.every((value, i) => value === generations[i]);
 }
