@@ -64,6 +64,29 @@ describe('the invalidation outbox, with the writer cut off from a real redis-ser
     proxy.pass();
   });
 
+  it('an invalidation that neither Redis nor the outbox took is handed to the outbox at shutdown', async () => {
+    const leaving = await startNamedFixture(undefined, {
+      prefix: PREFIX,
+      url: redis.url.replace(`:${redis.port}`, `:${proxy.port}`),
+      outbox,
+    });
+    for (let i = 0; i < 200 && leaving.cache.status().redis !== 'up'; i++) await sleep(10);
+    const onReader = reader.cache.namespace<string>('handover', { ttl: '10m' });
+    await onReader.set('k', 'old');
+    proxy.blackhole();
+    outbox.failing = true;
+    await leaving.cache.namespace<string>('handover', { ttl: '10m' }).invalidate('');
+    expect(leaving.cache.stats().outbox?.recordFailures).toBe(1);
+    expect(await onReader.get('k')).toBe('old'); // nobody knows of it but the leaving instance
+    outbox.failing = false; // the database is back; Redis is still out of reach for the leaving instance
+    await leaving.close(); // SIGTERM: Nest's shutdown hooks
+    proxy.pass();
+    const started = performance.now();
+    while ((await onReader.get('k')) === 'old' && performance.now() - started < 2_000) await sleep(10);
+    expect(await onReader.get('k')).toBeUndefined();
+    expect(outbox.size).toBe(0);
+  });
+
   it('without a notification the poll applies it within a second', async () => {
     const onWriter = writer.cache.namespace<string>('polled', { ttl: '10m' });
     const onReader = reader.cache.namespace<string>('polled', { ttl: '10m' });

@@ -9,7 +9,11 @@ export class MemoryOutbox implements InvalidationOutbox {
   private readonly rows = new Map<string, OutboxRecord & { claimedUntil: number }>();
   private readonly listeners = new Set<() => void>();
 
+  /** While set, `record` fails, as a database that is down would. */
+  failing = false;
+
   async record(generationKeys: string[]): Promise<void> {
+    if (this.failing) throw new Error('outbox unavailable');
     const id = String(this.next++);
     this.rows.set(id, { id, generationKeys, recordedAt: Date.now(), claimedUntil: 0 });
     for (const listener of this.listeners) listener();
