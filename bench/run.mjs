@@ -330,7 +330,7 @@ async function main() {
   );
   ownPids.add(redisServer.pid);
   const redisUrl = `redis://127.0.0.1:${redisPort}`;
-  redis = createClient({ url: redisUrl });
+  redis = createClient({ url: redisUrl, RESP: 2 });
   redis.on('error', () => undefined);
   for (let i = 0; ; i++) {
     try {

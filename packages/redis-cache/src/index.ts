@@ -43,5 +43,7 @@ export type {
   RedisCacheEvents,
   RedisCacheModuleOptions,
   RedisState,
+  RedisTopologyKind,
+  SentinelConnectionOptions,
   StaleReason,
 } from './redis-cache.types.js';

@@ -6,6 +6,7 @@ import { InvalidateCacheInterceptor } from './decorators/invalidate-cache.interc
 import { UnsupportedPlatformError } from './errors.js';
 import { InvalidationBus } from './invalidation/invalidation-bus.js';
 import { OutboxRelay } from './invalidation/outbox-relay.js';
+import { RedisTopology } from './storage/redis-topology.js';
 import { Invalidator, MIN_GENERATION_TTL_MS } from './invalidation/invalidator.js';
 import { KeySpace } from './keys/key-space.js';
 import { DecoratedMethods } from './named/decorated-methods.js';
@@ -104,6 +105,8 @@ export class RedisCacheModule extends ConfigurableModuleClass implements OnModul
     private readonly registry: CacheRegistry,
     private readonly invalidator: Invalidator,
     private readonly relay: OutboxRelay,
+    private readonly topology: RedisTopology,
+    private readonly keys: KeySpace,
     private readonly lookups: CacheLookup,
     private readonly platforms: PlatformHost,
     private readonly methods: DecoratedMethods,
@@ -115,6 +118,8 @@ export class RedisCacheModule extends ConfigurableModuleClass implements OnModul
   onModuleInit(): void {
     this.invalidator.generationTtlMs = Math.max(MIN_GENERATION_TTL_MS, 2 * this.registry.longestTtlMs);
     this.relay.generationTtlMs = this.invalidator.generationTtlMs;
+    // A new master may have lost bumps the old one acknowledged: every entry is suspect until the root moves on.
+    this.topology.onMaster((changed) => changed && this.invalidator.distrust([this.keys.rootGeneration]));
     this.methods.install();
     const platform = this.platforms.current;
     if (!platform) return;

@@ -4,6 +4,7 @@ import { InvalidKeyPatternError } from './errors.js';
 import { afterCommit } from './invalidation/after-commit.js';
 import { Invalidator } from './invalidation/invalidator.js';
 import { OutboxRelay } from './invalidation/outbox-relay.js';
+import { RedisTopology } from './storage/redis-topology.js';
 import { parseKeyPattern } from './keys/cache-key.util.js';
 import { KeySpace } from './keys/key-space.js';
 import { NamedCaches } from './named/named-caches.js';
@@ -45,6 +46,7 @@ export class RedisCacheService {
     private readonly events: CacheEvents,
     private readonly named: NamedCaches,
     private readonly relay: OutboxRelay,
+    private readonly topology: RedisTopology,
   ) {}
 
   /**
@@ -91,6 +93,8 @@ export class RedisCacheService {
       hitRatePercent: hits + misses === 0 ? null : Math.round((hits / (hits + misses)) * 1000) / 10,
       l1Entries: this.tiers.localEntries,
       staleServed,
+      topology: this.topology.kind,
+      ...(this.topology.masterAddress ? { master: this.topology.masterAddress } : {}),
     };
   }
 
@@ -109,6 +113,11 @@ export class RedisCacheService {
       namespaces,
       l1: { entries: this.tiers.localEntries, bytes: this.l1.bytes },
       ...(this.relay.enabled ? { outbox: { ...this.relay.stats } } : {}),
+      topology: {
+        kind: this.topology.kind,
+        ...(this.topology.masterAddress ? { master: this.topology.masterAddress } : {}),
+        failovers: this.topology.failovers,
+      },
     };
   }
 

@@ -34,9 +34,31 @@ export interface FailSafeOptions {
   graceBackoff?: Ttl | 0;
 }
 
+/** Redis Sentinel: where the sentinels are, which master they watch, and the credentials of both. */
+export interface SentinelConnectionOptions {
+  sentinels: { host: string; port: number }[];
+  /** The name the sentinels monitor the master under (`sentinel monitor <name> ...`). */
+  masterName: string;
+  /** The data nodes' ACL user and password. */
+  username?: string;
+  password?: string;
+  /** The sentinels' own password (`requirepass` in their config), when they have one. */
+  sentinelPassword?: string;
+  /** TLS to the data nodes and the sentinels (with `tlsCaFile` for a private CA). */
+  tls?: boolean;
+}
+
+/** Which kind of Redis the module speaks to; `memory` without any. */
+export type RedisTopologyKind = 'standalone' | 'sentinel' | 'memory';
+
 export interface RedisCacheModuleOptions {
   /** `redis://` or `rediss://`; unset keeps every entry in process memory, with the same behaviour otherwise. */
   url?: string;
+  /**
+   * Redis Sentinel instead of `url` (at most one of the two): the client follows the master the sentinels name,
+   * every invalidation waits for a replica, and a master change is treated as unknown history.
+   */
+  sentinel?: SentinelConnectionOptions;
   /** PEM file of the CA that signed the Redis server's certificate, for `rediss://`. */
   tlsCaFile?: string;
   /** Namespace of every physical key, e.g. `'jobboard:'` (a trailing `:` is added when missing). */
@@ -171,6 +193,10 @@ export interface CacheStatus {
 
 /** {@link RedisCacheService.health}: what `/health/cache` reports. */
 export interface CacheHealth extends CacheStatus {
+  /** `standalone`, `sentinel`, or `memory` without Redis. */
+  topology: RedisTopologyKind;
+  /** Sentinel: the current master's `host:port` (never credentials). */
+  master?: string;
   /** Answers given from graced entries (fail-safe), since start. */
   staleServed: number;
   /** Round trip of a PING under the deadline; null when none answered in time. */
@@ -193,6 +219,8 @@ export interface CacheStats {
   l1: { entries: number; bytes: number };
   /** Present when the module has an `outbox`. */
   outbox?: OutboxStats;
+  /** The Redis topology, its current master (Sentinel) and the master changes seen since start. */
+  topology: { kind: RedisTopologyKind; master?: string; failovers: number };
 }
 
 /** How one Redis call ended: answered, failed, past the deadline, or skipped because the circuit was open. */

@@ -27,6 +27,9 @@ export const GENERATION_COUNTERS = Symbol('redis_cache:generation_counters');
 
 export const generationSeed = () => String(Date.now() * 1_000);
 
+/** A bump the master took but no replica confirmed in time: a failover could still roll it back. */
+export class NotReplicated extends Error {}
+
 /** The channel and message that tell other instances about a bump or removal of these counters. */
 export type Announcement = (keys: string[]) => [channel: string, message: string];
 
@@ -38,6 +41,14 @@ export class RedisGenerationCounters implements GenerationCounters {
   constructor(
     private readonly client: RedisClient,
     private readonly announce: Announcement,
+    /**
+     * Replicated topologies: every bump and removal waits (WAIT) for this many replicas, at most `timeoutMs`, so
+     * that a master dying right after acknowledging it cannot roll it back; fewer acknowledgements fail it.
+     */
+    private readonly durability: { replicas: () => number; timeoutMs: number } = {
+      replicas: () => 0,
+      timeoutMs: 0,
+    },
   ) {}
 
   /**
@@ -85,7 +96,18 @@ export class RedisGenerationCounters implements GenerationCounters {
    * message in its socket. One extra round trip per write; reads are unaffected.
    */
   private async untilAnnounced(): Promise<void> {
-    await this.client.ping();
+    const { timeoutMs } = this.durability;
+    const replicas = this.durability.replicas();
+    if (replicas === 0) {
+      await this.client.ping();
+      return;
+    }
+    // WAIT answers after the earlier replies were flushed, like the PING, and once a replica has the write.
+    const acknowledged = await this.client.wait(replicas, Math.max(1, Math.floor(timeoutMs)));
+    if (acknowledged < replicas)
+      throw new NotReplicated(
+        `a bump reached ${acknowledged} of ${replicas} replica(s) within ${timeoutMs} ms`,
+      );
   }
 
   async remove(keys: string[]) {

@@ -1,7 +1,8 @@
 import { Inject, Injectable, Logger, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
-import { DEFAULT_L1_TTL_MS, DEFAULT_OP_TIMEOUT_MS, REDIS_CACHE_CLIENT } from '../redis-cache.constants.js';
+import { DEFAULT_L1_TTL_MS, DEFAULT_OP_TIMEOUT_MS } from '../redis-cache.constants.js';
+import { RedisTopology } from '../storage/redis-topology.js';
 import { REDIS_CACHE_OPTIONS } from '../redis-cache.module-definition.js';
 import type { RedisCacheModuleOptions } from '../redis-cache.types.js';
 import { withDeadline } from '../resilience/deadline.js';
@@ -56,7 +57,8 @@ export class InvalidationBus implements OnModuleInit, OnApplicationShutdown {
   /** This process, so that a log line or a message can say where it came from. */
   readonly origin = randomUUID();
   readonly channel: string;
-  private readonly subscriber: RedisClient | undefined;
+  private subscriber: RedisClient | undefined;
+  private readonly subscriberName: string;
   private readonly heartbeatMs: number;
   private readonly silenceLimitMs: number;
   private readonly deadlineMs: number;
@@ -75,7 +77,7 @@ export class InvalidationBus implements OnModuleInit, OnApplicationShutdown {
 
   constructor(
     @Inject(REDIS_CACHE_OPTIONS) options: RedisCacheModuleOptions,
-    @Inject(REDIS_CACHE_CLIENT) client: RedisClient | undefined,
+    private readonly topology: RedisTopology,
     keys: KeySpace,
   ) {
     this.channel = keys.channel;
@@ -84,12 +86,32 @@ export class InvalidationBus implements OnModuleInit, OnApplicationShutdown {
     this.heartbeatMs = Math.min(1_000, Math.max(100, Math.floor(l1TtlMs / 4)));
     this.deadlineMs = Math.max(options.opTimeoutMs ?? DEFAULT_OP_TIMEOUT_MS, 500);
     // Named, so that operators (and tests) can tell it apart in CLIENT LIST.
-    this.subscriber = client?.duplicate({ name: subscriberName(keys.prefix, this.origin) });
+    this.subscriberName = subscriberName(keys.prefix, this.origin);
   }
 
   onModuleInit(): void {
-    const subscriber = this.subscriber;
+    if (!this.topology.client) return;
+    // A new master (Sentinel) has its own history: a new subscription there, and nothing trusted from before it.
+    this.topology.onMaster((changed) => (changed ? this.dropSubscriber() : this.attachSubscriber()));
+    this.attachSubscriber();
+    this.heartbeat = setInterval(() => void this.probe(), this.heartbeatMs);
+    this.heartbeat.unref();
+  }
+
+  onApplicationShutdown(): void {
+    this.stopped = true;
+    clearInterval(this.heartbeat);
+    if (this.subscriber?.isOpen) this.subscriber.destroy();
+  }
+
+  /** A subscriber connection to the current master (once it is known, on Sentinel), connecting in the background. */
+  private attachSubscriber(): void {
+    if (this.subscriber || this.stopped) return;
+    const subscriber = this.topology.connectionToMaster(this.subscriberName);
     if (!subscriber) return;
+    this.subscriber = subscriber;
+    void this.probe();
+    this.subscribed = false;
     subscriber.on('error', (error: Error) => {
       this.lost();
       this.failures.report('subscriber', `Redis subscriber connection: ${error.message}`);
@@ -102,14 +124,14 @@ export class InvalidationBus implements OnModuleInit, OnApplicationShutdown {
       .catch((error: Error) =>
         this.failures.report('subscriber', `Redis subscriber connection: ${error.message}`),
       );
-    this.heartbeat = setInterval(() => void this.probe(), this.heartbeatMs);
-    this.heartbeat.unref();
   }
 
-  onApplicationShutdown(): void {
-    this.stopped = true;
-    clearInterval(this.heartbeat);
-    if (this.subscriber?.isOpen) this.subscriber.destroy();
+  private dropSubscriber(): void {
+    this.lost();
+    const old = this.subscriber;
+    this.subscriber = undefined;
+    if (old?.isOpen) old.destroy();
+    this.attachSubscriber();
   }
 
   /** The message announcing bumps of these counters, published by the writer in the MULTI of the bump. */
@@ -157,6 +179,7 @@ export class InvalidationBus implements OnModuleInit, OnApplicationShutdown {
 
   /** Subscribes if needed, then PINGs through the subscriber: a PONG confirms delivery up to the moment it was sent. */
   private async probe(): Promise<void> {
+    this.attachSubscriber();
     const subscriber = this.subscriber;
     if (!subscriber || this.probing || this.stopped || !subscriber.isReady) return;
     this.probing = true;
@@ -167,6 +190,7 @@ export class InvalidationBus implements OnModuleInit, OnApplicationShutdown {
         this.subscribed = true;
       }
       await withDeadline(subscriber.ping(), this.deadlineMs);
+      if (subscriber !== this.subscriber) return; // replaced meanwhile (a master change)
       this.confirmedAt = sentAt;
       if (this.sessionStart === undefined) {
         // Only from this PONG on is the subscription known to be in place (SUBSCRIBE was answered before it).

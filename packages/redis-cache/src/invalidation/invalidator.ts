@@ -128,12 +128,23 @@ export class Invalidator implements OnModuleDestroy, BeforeApplicationShutdown {
       for (const key of generationKeys) this.unrecorded.add(key);
   }
 
-  private scheduleRetry(): void {
+  /**
+   * After a master change (Sentinel), nothing the old master vouched for is trusted: a bump it acknowledged may not
+   * have reached the replica that took over. From this call on, keys under `generationKeys` (the root generation:
+   * every entry) bypass the cache here until a bump of them succeeded on the new master; L1 forgets them at once.
+   */
+  distrust(generationKeys: string[]): void {
+    for (const key of generationKeys) this.pendingBumps.add(key);
+    this.bus.ledger.bump(generationKeys);
+    this.scheduleRetry(50);
+  }
+
+  private scheduleRetry(delayMs = 500): void {
     if (this.retryTimer) return;
     this.retryTimer = setTimeout(() => {
       this.retryTimer = undefined;
       void this.retry();
-    }, 500);
+    }, delayMs);
     this.retryTimer.unref();
   }
 

@@ -1,7 +1,9 @@
 import { createClient, type RedisClientType } from '@redis/client';
 import { readFileSync } from 'node:fs';
 
-export type RedisClient = RedisClientType;
+/** RESP2, as with node-redis 5: reply shapes (arrays, not maps) stay what the store and the harness parse. */
+// eslint-disable-next-line @typescript-eslint/no-empty-object-type
+export type RedisClient = RedisClientType<{}, {}, {}, 2, {}>;
 
 /** Reconnect forever: exponential from 50 ms, capped at 2 s, with jitter so instances do not reconnect in lockstep. */
 export function reconnectDelayMs(retries: number, random = Math.random): number {
@@ -15,10 +17,17 @@ export function reconnectDelayMs(retries: number, random = Math.random): number 
  * gives up (the default one leaves the client closed for good after a socket timeout). `connect()` is started but
  * not awaited by the caller, so start-up never waits for Redis.
  */
-export function createRedisClient(url: string, options: { tlsCaFile?: string }): RedisClient {
+export function createRedisClient(
+  url: string,
+  options: { tlsCaFile?: string; username?: string; password?: string; name?: string },
+): RedisClient {
   const ca = options.tlsCaFile ? readFileSync(options.tlsCaFile) : undefined;
   return createClient({
     url,
+    RESP: 2,
+    ...(options.username ? { username: options.username } : {}),
+    ...(options.password ? { password: options.password } : {}),
+    ...(options.name ? { name: options.name } : {}),
     disableOfflineQueue: true,
     commandsQueueMaxLength: 2_000,
     pingInterval: 2_000,

@@ -30,7 +30,10 @@ export class RedisEntryStore implements EntryStore {
     private readonly client: RedisClient,
     onError: (error: unknown) => void,
   ) {
-    const store = new KeyvRedis(client, { throwOnErrors: false, useUnlink: true });
+    // @keyv/redis 5.1.6 is typed against @redis/client 5; it only calls commands both versions share (checked by
+    // every suite that writes through it).
+    type KeyvClient = ConstructorParameters<typeof KeyvRedis>[0];
+    const store = new KeyvRedis(client as unknown as KeyvClient, { throwOnErrors: false, useUnlink: true });
     // Entries are stored as framed strings (cache-entry.ts), not Keyv's JSON envelope: a hit must not parse the
     // body. Redis enforces the TTL (KeyvRedis writes PX), so the envelope's `expires` is not needed.
     const keyv = new Keyv({

@@ -1,7 +1,8 @@
-import { Logger, type Provider } from '@nestjs/common';
+import type { Provider } from '@nestjs/common';
 import {
   DEFAULT_L1_MAX_BYTES,
   DEFAULT_L1_MAX_ENTRIES,
+  DEFAULT_OP_TIMEOUT_MS,
   REDIS_CACHE_CLIENT,
 } from '../redis-cache.constants.js';
 import { REDIS_CACHE_OPTIONS } from '../redis-cache.module-definition.js';
@@ -14,37 +15,45 @@ import {
 } from '../invalidation/generation-counters.js';
 import { InvalidationBus } from '../invalidation/invalidation-bus.js';
 import { CacheCounters } from '../observability/cache-counters.js';
-import { FailureLog } from '../resilience/failure-log.js';
 import { RedisGateway } from '../resilience/redis-gateway.js';
 import { ENTRY_STORE, type EntryStore } from './entry-store.js';
 import { MemoryEntryStore } from './memory-entry-store.js';
-import { createRedisClient, type RedisClient } from './redis-client.factory.js';
+import type { RedisClient } from './redis-client.factory.js';
 import { RedisEntryStore } from './redis-entry-store.js';
+import { RedisTopology } from './redis-topology.js';
 
-/** The node-redis client, built to fail fast (RELIABILITY.md §1); undefined without a URL (memory only). */
+/** The Redis the options name (one server or Sentinel), connecting in the background; memory without one. */
+const topologyProvider: Provider = {
+  provide: RedisTopology,
+  inject: [REDIS_CACHE_OPTIONS],
+  useFactory: (options: RedisCacheModuleOptions) => RedisTopology.create(options),
+};
+
+/** The node-redis client, built to fail fast (RELIABILITY.md §1); undefined without Redis (memory only). */
 const clientProvider: Provider = {
   provide: REDIS_CACHE_CLIENT,
-  inject: [REDIS_CACHE_OPTIONS],
-  useFactory: (options: RedisCacheModuleOptions): RedisClient | undefined => {
-    if (!options.url) return undefined;
-    const client = createRedisClient(options.url, { tlsCaFile: options.tlsCaFile });
-    // Without an 'error' listener a dying connection crashes the process; with one, an outage is one log line.
-    const failures = new FailureLog(new Logger('RedisCache'));
-    client.on('error', (error: Error) => failures.report('connection', `Redis connection: ${error.message}`));
-    // Started, never awaited: the app serves (uncached) while Redis is absent, and the client keeps reconnecting.
-    client
-      .connect()
-      .catch((error: Error) => failures.report('connection', `Redis connection: ${error.message}`));
-    return client;
-  },
+  inject: [RedisTopology],
+  useFactory: (topology: RedisTopology): RedisClient | undefined => topology.client,
 };
 
 const generationCountersProvider: Provider = {
   provide: GENERATION_COUNTERS,
-  inject: [REDIS_CACHE_CLIENT, InvalidationBus],
-  useFactory: (client: RedisClient | undefined, bus: InvalidationBus): GenerationCounters =>
+  inject: [REDIS_CACHE_CLIENT, InvalidationBus, RedisTopology, REDIS_CACHE_OPTIONS],
+  useFactory: (
+    client: RedisClient | undefined,
+    bus: InvalidationBus,
+    topology: RedisTopology,
+    options: RedisCacheModuleOptions,
+  ): GenerationCounters =>
     client
-      ? new RedisGenerationCounters(client, (keys) => [bus.channel, bus.generationsMessage(keys)])
+      ? new RedisGenerationCounters(
+          topology.writer ?? client,
+          (keys) => [bus.channel, bus.generationsMessage(keys)],
+          {
+            replicas: () => topology.durableReplicas,
+            timeoutMs: options.opTimeoutMs ?? DEFAULT_OP_TIMEOUT_MS,
+          },
+        )
       : new MemoryGenerationCounters(),
 };
 
@@ -78,4 +87,9 @@ const entryStoreProvider: Provider = {
 };
 
 /** The Redis client and the two stores that sit on it (or on memory): one place decides which. */
-export const STORAGE_PROVIDERS: Provider[] = [clientProvider, generationCountersProvider, entryStoreProvider];
+export const STORAGE_PROVIDERS: Provider[] = [
+  topologyProvider,
+  clientProvider,
+  generationCountersProvider,
+  entryStoreProvider,
+];

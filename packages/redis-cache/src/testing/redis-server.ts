@@ -1,7 +1,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
-import { createClient, type RedisClientOptions, type RedisClientType } from '@redis/client';
+import { createClient, type RedisClientOptions } from '@redis/client';
+import type { RedisClient as RedisClientType } from '../storage/redis-client.factory.js';
 import { freePort } from './free-port.js';
 import type { TlsFiles } from './tls-certs.js';
 
@@ -17,6 +18,9 @@ export interface TestRedisOptions {
    */
   appUser?: { prefix: string };
 }
+
+// eslint-disable-next-line @typescript-eslint/no-empty-object-type
+type HarnessOptions = RedisClientOptions<{}, {}, {}, 2>;
 
 const HARNESS_PASSWORD = 'harness-admin-password';
 const APP_USER = 'app';
@@ -76,9 +80,14 @@ export class TestRedisServer {
   }
 
   /** How the harness connects: TLS trusting the test CA, and the admin password when one is set. */
-  private clientOptions(socket: { reconnectStrategy: false; connectTimeout?: number }): RedisClientOptions {
+  private clientOptions(socket: { reconnectStrategy: false; connectTimeout?: number }): HarnessOptions {
     const tls = this.options.tls ? { tls: true as const, ca: readFileSync(this.options.tls.caFile) } : {};
-    return { url: this.harnessUrl, password: this.options.adminPassword, socket: { ...socket, ...tls } };
+    return {
+      url: this.harnessUrl,
+      RESP: 2,
+      password: this.options.adminPassword,
+      socket: { ...socket, ...tls },
+    };
   }
 
   /** A connection of the harness's own (not the app's), for INFO, PTTL, DEBUG and friends. */

@@ -2,6 +2,7 @@ import { describe, expect, it } from '@jest/globals';
 import type { RedisCacheModuleOptions } from '../redis-cache.types.js';
 import { InvalidationBus, parseInvalidationMessage } from '../invalidation/invalidation-bus.js';
 import { KeySpace } from '../keys/key-space.js';
+import { RedisTopology } from '../storage/redis-topology.js';
 import { L1Tier, ownedBytes, type L1Entry } from './l1-tier.js';
 
 const keys = new KeySpace('unit:');
@@ -10,7 +11,7 @@ const location = { entryKey: 'unit:c:jobs:item:1', generationKeys: ['unit:g:', '
 /** A tier whose bus has no connection: nothing vouches for entries, so only the CACHE_L1_TTL rule serves them. */
 function tier(l1: RedisCacheModuleOptions['l1'] = {}, url: string | null = 'redis://127.0.0.1:1') {
   const options: RedisCacheModuleOptions = { prefix: 'unit:', url: url ?? undefined, l1 };
-  const bus = new InvalidationBus(options, undefined, keys);
+  const bus = new InvalidationBus(options, RedisTopology.create({ prefix: 'unit:' }), keys);
   return { bus, l1: new L1Tier(options, bus) };
 }
 

@@ -68,7 +68,8 @@ export class L1Tier {
     const maxBytes = options.l1?.maxBytes ?? DEFAULT_L1_MAX_BYTES;
     this.ttlMs = options.l1?.ttlMs ?? DEFAULT_L1_TTL_MS;
     // Without Redis the memory store is the only tier; a second copy in front of it would only cost memory.
-    this.enabled = Boolean(options.url) && maxEntries > 0 && maxBytes > 0 && this.ttlMs > 0;
+    this.enabled =
+      Boolean(options.url || options.sentinel) && maxEntries > 0 && maxBytes > 0 && this.ttlMs > 0;
     if (!this.enabled) return;
     this.lru = new LRUCache<string, L1Entry>({
       max: maxEntries,

@@ -15,7 +15,10 @@ export async function startNamedFixture(
   redis: TestRedisServer | undefined,
   options: Partial<RedisCacheModuleOptions> & { prefix: string },
   providers: Provider[] = [],
-  overrides: { provide: Type; useClass: Type }[] = [],
+  overrides: (
+    | { provide: Type; useClass: Type }
+    | { provide: unknown; useFactory: (...args: never[]) => unknown; inject?: (Type | symbol)[] }
+  )[] = [],
 ): Promise<NamedFixture> {
   @Module({
     imports: [RedisCacheModule.forRoot({ url: redis?.url, opTimeoutMs: 150, ...options })],
@@ -24,7 +27,12 @@ export async function startNamedFixture(
   class NamedFixtureModule {}
   let builder = Test.createTestingModule({ imports: [NamedFixtureModule] });
   for (const override of overrides)
-    builder = builder.overrideProvider(override.provide).useClass(override.useClass);
+    builder =
+      'useClass' in override
+        ? builder.overrideProvider(override.provide).useClass(override.useClass)
+        : builder
+            .overrideProvider(override.provide)
+            .useFactory({ factory: override.useFactory, inject: override.inject ?? [] });
   const moduleRef = await builder.compile();
   moduleRef.useLogger(false);
   try {

@@ -1,0 +1,242 @@
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createClient } from '@redis/client';
+import type { RedisClient as RedisClientType } from '../storage/redis-client.factory.js';
+import { freePort } from './free-port.js';
+
+const HARNESS_PASSWORD = 'harness-admin-password';
+const APP_USER = 'app';
+const APP_PASSWORD = 'app-user-password';
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+export interface TestClusterOptions {
+  /** Masters (default 3), each with `replicas` replicas (default 1). */
+  masters?: number;
+  replicas?: number;
+  /** An ACL user for the app on every node, limited to keys and channels under `prefix` (as TestRedisServer's). */
+  appUser?: { prefix: string };
+  /** How long a master may be silent before the others fail it over (default 2000 ms: promoted in about 4 s). */
+  nodeTimeoutMs?: number;
+}
+
+export interface ClusterNode {
+  port: number;
+  process: ChildProcess;
+}
+
+/**
+ * A Redis Cluster of the test's own, from `redis-server` on free loopback ports (3 masters + 3 replicas by
+ * default, created with `redis-cli --cluster create`), so that a test can kill a master and watch its replica take
+ * over. Nothing is persisted; `stop()` kills every node and removes the nodes' config files.
+ */
+export class TestRedisCluster {
+  private readonly admins = new Map<number, RedisClientType>();
+
+  private constructor(
+    readonly nodes: ClusterNode[],
+    private readonly dir: string,
+    private readonly options: TestClusterOptions,
+  ) {}
+
+  static async start(options: TestClusterOptions = {}): Promise<TestRedisCluster> {
+    const masters = options.masters ?? 3;
+    const replicas = options.replicas ?? 1;
+    const dir = mkdtempSync(join(tmpdir(), 'redis-cluster-'));
+    const nodes: ClusterNode[] = [];
+    const cluster = new TestRedisCluster(nodes, dir, options);
+    try {
+      for (let i = 0; i < masters * (1 + replicas); i++) nodes.push(await cluster.spawnNode());
+      await Promise.all(nodes.map((node) => cluster.untilAnswering(node.port)));
+      const created = spawnSync(
+        'redis-cli',
+        [
+          '-a',
+          HARNESS_PASSWORD,
+          '--no-auth-warning',
+          '--cluster',
+          'create',
+          ...nodes.map((node) => `127.0.0.1:${node.port}`),
+          '--cluster-replicas',
+          String(replicas),
+          '--cluster-yes',
+        ],
+        { encoding: 'utf8', timeout: 30_000 },
+      );
+      if (created.status !== 0)
+        throw new Error(`redis-cli --cluster create failed: ${created.stdout}${created.stderr}`);
+      await cluster.untilHealthy();
+      return cluster;
+    } catch (error) {
+      await cluster.stop();
+      throw error;
+    }
+  }
+
+  /** Seed URLs as the app is configured with them (`REDIS_CLUSTER_NODES`): every node, as the app's user. */
+  get seedUrls(): string[] {
+    const credentials = this.options.appUser ? `${APP_USER}:${APP_PASSWORD}@` : '';
+    return this.nodes.map((node) => `redis://${credentials}127.0.0.1:${node.port}`);
+  }
+
+  /** The live masters' ports, each with the slot ranges it serves now (from CLUSTER SHARDS on a live node). */
+  async masters(): Promise<{ port: number; slots: [number, number][] }[]> {
+    const shards = (await (await this.anyAdmin()).sendCommand(['CLUSTER', 'SHARDS'])) as unknown[];
+    const result: { port: number; slots: [number, number][] }[] = [];
+    for (const shard of shards) {
+      const fields = pairs(shard as unknown[]);
+      const slots = fields.slots as number[];
+      const master = (fields.nodes as unknown[][])
+        .map((node) => pairs(node))
+        .find((node) => node.role === 'master' && node.health === 'online');
+      if (!master || slots.length === 0 || !this.isLive(Number(master.port))) continue;
+      const ranges: [number, number][] = [];
+      for (let i = 0; i < slots.length; i += 2) ranges.push([Number(slots[i]), Number(slots[i + 1])]);
+      result.push({ port: Number(master.port), slots: ranges });
+    }
+    return result;
+  }
+
+  /** The port of the master serving `key`'s slot now. */
+  async masterOf(key: string): Promise<number> {
+    const slot = Number(await (await this.anyAdmin()).sendCommand(['CLUSTER', 'KEYSLOT', key]));
+    const master = (await this.masters()).find((m) =>
+      m.slots.some(([from, to]) => slot >= from && slot <= to),
+    );
+    if (!master) throw new Error(`no live master serves slot ${slot}`);
+    return master.port;
+  }
+
+  private isLive(port: number): boolean {
+    const node = this.nodes.find((n) => n.port === port);
+    return node !== undefined && node.process.exitCode === null && node.process.signalCode === null;
+  }
+
+  /** SIGKILLs the node on `port` (a master: its replica is promoted after the node timeout). */
+  async kill(port: number): Promise<void> {
+    const node = this.nodes.find((n) => n.port === port);
+    this.admins.get(port)?.destroy();
+    this.admins.delete(port);
+    if (!node || node.process.exitCode !== null || node.process.signalCode !== null) return;
+    const exited = once(node.process, 'exit');
+    node.process.kill('SIGKILL');
+    await exited;
+  }
+
+  /**
+   * Until every live node reports `cluster_state:ok`, every slot has a live master (a killed one's replica
+   * promoted) and every live replica has synced with its master.
+   */
+  async untilHealthy(timeoutMs = 30_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      try {
+        const live = this.nodes.filter((n) => n.process.exitCode === null && n.process.signalCode === null);
+        const states = await Promise.all(
+          live.map(async (node) => (await this.admin(node.port)).sendCommand(['CLUSTER', 'INFO'])),
+        );
+        const served = (await this.masters()).reduce(
+          (sum, m) => sum + m.slots.reduce((s, [from, to]) => s + to - from + 1, 0),
+          0,
+        );
+        const replication = await Promise.all(
+          live.map(async (node) => (await this.admin(node.port)).info('replication')),
+        );
+        const synced = replication.every(
+          (info) => info.includes('role:master') || info.includes('master_link_status:up'),
+        );
+        if (states.every((info) => String(info).includes('cluster_state:ok')) && served === 16_384 && synced)
+          return;
+      } catch {
+        // a node still starting or just killed
+      }
+      if (Date.now() > deadline) throw new Error('the cluster did not become healthy');
+      await sleep(100);
+    }
+  }
+
+  async stop(): Promise<void> {
+    for (const admin of this.admins.values()) if (admin.isOpen) admin.destroy();
+    this.admins.clear();
+    await Promise.all(this.nodes.map((node) => this.kill(node.port)));
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+
+  /** A harness connection to one node (default user), for CLUSTER, INFO and the like. */
+  async admin(port: number): Promise<RedisClientType> {
+    let admin = this.admins.get(port);
+    if (!admin?.isReady) {
+      admin = createClient({
+        url: `redis://127.0.0.1:${port}`,
+        RESP: 2,
+        password: HARNESS_PASSWORD,
+        socket: { reconnectStrategy: false, connectTimeout: 500 },
+      }) as RedisClientType;
+      admin.on('error', () => undefined);
+      await admin.connect();
+      this.admins.set(port, admin);
+    }
+    return admin;
+  }
+
+  private async anyAdmin(): Promise<RedisClientType> {
+    for (const node of this.nodes) {
+      if (node.process.exitCode !== null || node.process.signalCode !== null) continue;
+      try {
+        return await this.admin(node.port);
+      } catch {
+        // try the next
+      }
+    }
+    throw new Error('no cluster node answers');
+  }
+
+  private async spawnNode(): Promise<ClusterNode> {
+    const port = await freePort();
+    const busPort = await freePort();
+    const acl = this.options.appUser
+      ? [
+          ...['--user', APP_USER, 'on', `>${APP_PASSWORD}`, `~${this.options.appUser.prefix}*`],
+          ...[`&${this.options.appUser.prefix}*`, '+@all', '-@dangerous'],
+        ]
+      : [];
+    const child = spawn(
+      'redis-server',
+      [
+        ...['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
+        ...['--cluster-enabled', 'yes', '--cluster-port', String(busPort)],
+        ...['--cluster-config-file', join(this.dir, `nodes-${port}.conf`)],
+        ...['--cluster-node-timeout', String(this.options.nodeTimeoutMs ?? 2_000)],
+        // Replicas sync at once (the default waits 5 s for more replicas): an unsynced replica cannot be promoted.
+        ...['--repl-diskless-sync-delay', '0', '--dir', this.dir],
+        ...['--user', 'default', 'on', `>${HARNESS_PASSWORD}`, '~*', '&*', '+@all'],
+        ...['--masterauth', HARNESS_PASSWORD],
+        ...acl,
+      ],
+      { stdio: 'ignore' },
+    );
+    return { port, process: child };
+  }
+
+  private async untilAnswering(port: number): Promise<void> {
+    const deadline = Date.now() + 5_000;
+    for (;;) {
+      try {
+        await (await this.admin(port)).ping();
+        return;
+      } catch {
+        if (Date.now() > deadline) throw new Error(`cluster node on ${port} did not start`);
+        await sleep(25);
+      }
+    }
+  }
+}
+
+/** A RESP map given as a flat [name, value, ...] array (CLUSTER SHARDS), as an object. */
+function pairs(flat: unknown[]): Record<string, unknown> {
+  const result: Record<string, unknown> = {};
+  for (let i = 0; i < flat.length; i += 2) result[String(flat[i])] = flat[i + 1];
+  return result;
+}
