@@ -50,6 +50,7 @@ export class AppModule {
           inject: [AppConfig, DATABASE_CONNECTION],
           useFactory: (config: AppConfig, database: DatabaseConnection) => ({
             url: config.redis.url,
+            sentinel: config.redis.sentinel,
             tlsCaFile: config.redis.tlsCaFile,
             prefix: config.cache.prefix,
             opTimeoutMs: config.cache.opTimeoutMs,

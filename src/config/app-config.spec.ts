@@ -158,6 +158,30 @@ describe('AppConfig', () => {
       expect(output).not.toContain('CANARY');
     });
 
+    it('on Sentinel: names the master and the sentinels, never the passwords; passes them to the cache', () => {
+      const env = {
+        REDIS_SENTINELS: 's1.internal:26379,s2.internal:26380',
+        REDIS_SENTINEL_MASTER: 'cache',
+        REDIS_USERNAME: 'app',
+        REDIS_PASSWORD: secrets.redis,
+        REDIS_SENTINEL_PASSWORD: `${secrets.redis}-sentinel`,
+      };
+      const output = printed(env);
+      expect(output).toContain('sentinel cache via s1.internal:26379,s2.internal:26380');
+      expect(output).not.toContain('CANARY');
+      expect(config(env).redis.sentinel).toEqual({
+        sentinels: [
+          { host: 's1.internal', port: 26379 },
+          { host: 's2.internal', port: 26380 },
+        ],
+        masterName: 'cache',
+        username: 'app',
+        password: secrets.redis,
+        sentinelPassword: `${secrets.redis}-sentinel`,
+        tls: false,
+      });
+    });
+
     it('still says where it connects and that the secrets are set', () => {
       const summary = config({
         DATABASE_URL: `postgres://jobs:${secrets.database}@db.internal:5432/jobboard`,

@@ -1,3 +1,4 @@
+import type { SentinelConnectionOptions } from '@jobboard/redis-cache';
 import { parseDurationMs } from './duration.util.js';
 import { EnvironmentVariables } from './env.schema.js';
 import { maskUrl } from './mask-url.util.js';
@@ -22,7 +23,12 @@ export class AppConfig {
     readonly statementTimeoutMs: number;
     readonly poolMax: number;
   };
-  readonly redis: { readonly url: string | undefined; readonly tlsCaFile: string | undefined };
+  readonly redis: {
+    readonly url: string | undefined;
+    readonly tlsCaFile: string | undefined;
+    /** Sentinel, when REDIS_SENTINELS is set (instead of REDIS_URL). */
+    readonly sentinel: SentinelConnectionOptions | undefined;
+  };
   readonly cache: {
     readonly prefix: string;
     readonly defaultTtlMs: number;
@@ -62,7 +68,23 @@ export class AppConfig {
       statementTimeoutMs: env.DB_STATEMENT_TIMEOUT_MS,
       poolMax: env.DB_POOL_MAX,
     };
-    this.redis = { url: env.REDIS_URL, tlsCaFile: env.REDIS_TLS_CA_FILE };
+    this.redis = {
+      url: env.REDIS_URL,
+      tlsCaFile: env.REDIS_TLS_CA_FILE,
+      sentinel: env.REDIS_SENTINELS
+        ? {
+            sentinels: env.REDIS_SENTINELS.split(',').map((address) => {
+              const [host, port] = address.split(':');
+              return { host, port: Number(port) };
+            }),
+            masterName: env.REDIS_SENTINEL_MASTER!,
+            username: env.REDIS_USERNAME,
+            password: env.REDIS_PASSWORD,
+            sentinelPassword: env.REDIS_SENTINEL_PASSWORD,
+            tls: env.REDIS_TLS_CA_FILE !== undefined,
+          }
+        : undefined,
+    };
     this.cache = {
       prefix: env.CACHE_PREFIX.endsWith(':') ? env.CACHE_PREFIX : `${env.CACHE_PREFIX}:`,
       defaultTtlMs: parseDurationMs(env.CACHE_DEFAULT_TTL)!,
@@ -106,7 +128,11 @@ export class AppConfig {
       nodeEnv: this.nodeEnv,
       port: this.port,
       database: this.database.url ? maskUrl(this.database.url) : `pglite:${this.database.pgliteDir}`,
-      redis: this.redis.url ? maskUrl(this.redis.url) : 'disabled (memory only)',
+      redis: this.redis.url
+        ? maskUrl(this.redis.url)
+        : this.redis.sentinel
+          ? `sentinel ${this.redis.sentinel.masterName} via ${this.redis.sentinel.sentinels.map((s) => `${s.host}:${s.port}`).join(',')}`
+          : 'disabled (memory only)',
       cachePrefix: this.cache.prefix,
       cacheEnabled: this.cache.enabled,
       adminToken: this.auth.adminToken ? 'set' : 'unset (admin endpoints answer 401)',

@@ -134,6 +134,40 @@ export class EnvironmentVariables {
   @MinLength(1)
   REDIS_TLS_CA_FILE?: string;
 
+  /** Redis Sentinel instead of REDIS_URL: comma-separated `host:port` of the sentinels. */
+  @ValidateIf(
+    (env: EnvironmentVariables) =>
+      env.REDIS_SENTINELS !== undefined || env.REDIS_SENTINEL_MASTER !== undefined,
+  )
+  @Matches(/^[A-Za-z0-9.-]+:\d{1,5}(,[A-Za-z0-9.-]+:\d{1,5})*$/, {
+    message: 'REDIS_SENTINELS must be comma-separated host:port pairs (set with REDIS_SENTINEL_MASTER)',
+  })
+  @IsString({ message: 'REDIS_SENTINELS must be set when REDIS_SENTINEL_MASTER is' })
+  REDIS_SENTINELS?: string;
+
+  @ValidateIf((env: EnvironmentVariables) => env.REDIS_SENTINELS !== undefined)
+  @Matches(/^[A-Za-z0-9_.-]{1,64}$/, {
+    message: 'REDIS_SENTINEL_MASTER must be 1-64 letters, digits, _ . or -',
+  })
+  @IsString({ message: 'REDIS_SENTINEL_MASTER must be set with REDIS_SENTINELS' })
+  REDIS_SENTINEL_MASTER?: string;
+
+  /** The data nodes' ACL user and password (Sentinel; with REDIS_URL they go in the URL). */
+  @IsOptional()
+  @IsString()
+  @MinLength(1)
+  REDIS_USERNAME?: string;
+
+  @IsOptional()
+  @IsString()
+  @MinLength(1)
+  REDIS_PASSWORD?: string;
+
+  @IsOptional()
+  @IsString()
+  @MinLength(1)
+  REDIS_SENTINEL_PASSWORD?: string;
+
   @Matches(/^[A-Za-z0-9_.-]{1,48}:?$/, {
     message: 'CACHE_PREFIX must be 1-48 letters, digits, _ . or -, optionally ending in :',
   })

@@ -88,6 +88,9 @@ describe('validateEnv', () => {
     ['REDIS_URL', `http://:${CANARY}@h:6379`],
     ['REDIS_URL', `redis://:${CANARY}@h:99999`],
     ['REDIS_URL', `default:${CANARY}@cache.internal:6379`],
+    ['REDIS_SENTINELS', `${CANARY}`],
+    ['REDIS_SENTINELS', `s1:26379,${CANARY}`],
+    ['REDIS_SENTINEL_MASTER', `master ${CANARY}`],
     ['CACHE_DEFAULT_TTL', 'forever'],
     ['CACHE_DEFAULT_TTL', `${CANARY}s`],
     ['CACHE_L1_TTL', '1.5s'],
@@ -127,6 +130,16 @@ describe('validateEnv', () => {
     expect(printed).not.toContain(CANARY);
     // Values of one or two characters ('1') are unavoidably part of a rule ("at least 1024").
     if (value.length >= 3) expect(printed).not.toContain(value);
+  });
+
+  it('takes Sentinel as REDIS_SENTINELS with REDIS_SENTINEL_MASTER, never with REDIS_URL', () => {
+    const sentinel = { REDIS_SENTINELS: 's1:26379,s2:26379', REDIS_SENTINEL_MASTER: 'cache' };
+    expect(() => validateEnv(sentinel)).not.toThrow();
+    expect(captureError({ REDIS_SENTINELS: 's1:26379' }).message).toContain('REDIS_SENTINEL_MASTER');
+    expect(captureError({ REDIS_SENTINEL_MASTER: 'cache' }).message).toContain('REDIS_SENTINELS');
+    const both = captureError({ ...sentinel, REDIS_URL: `redis://:${CANARY}@h:6379` });
+    expect(both.message).toContain('REDIS_URL and REDIS_SENTINELS are exclusive');
+    expect(everythingPrinted(both)).not.toContain(CANARY);
   });
 
   it('lists every broken variable in one error, not only the first', () => {

@@ -37,9 +37,10 @@ export class RedisTopology {
   failovers = 0;
   /** Where invalidations (bumps, removals) are written: the command client, or one of their own on Sentinel. */
   writer: RedisClient | undefined;
-  /** The master's connected replicas, as last read (assumed 1 on Sentinel until then). */
+  /** Healthy replicas the sentinels know, as last read (assumed 1 on Sentinel until then). */
   private connectedReplicas = 1;
   private readonly timers: NodeJS.Timeout[] = [];
+  private readonly closers: (() => void)[] = [];
   private readonly listeners: ((changed: boolean) => void)[] = [];
   private master: { host: string; port: number } | undefined;
 
@@ -51,6 +52,7 @@ export class RedisTopology {
 
   onApplicationShutdown(): void {
     for (const timer of this.timers) clearInterval(timer);
+    for (const close of this.closers) close();
     if (this.writer && this.writer !== this.client && this.writer.isOpen) void this.writer.destroy();
   }
 
@@ -126,21 +128,50 @@ export class RedisTopology {
     return this.kind === 'sentinel' ? Math.min(1, this.connectedReplicas) : 0;
   }
 
-  /** Re-reads the master's connected replicas (INFO replication) every second, on the writer's connection. */
+  /**
+   * Re-reads, every second, how many healthy replicas the sentinels know (`SENTINEL REPLICAS`): those are the
+   * ones a failover could promote, so those are the ones a bump must reach. (The app's ACL user may not run INFO.)
+   */
   private watchReplicas(): void {
+    const sentinel = this.options.sentinel!;
+    let next = 0;
+    let probe: RedisClient | undefined;
     const timer = setInterval(() => {
-      const writer = this.writer;
-      if (!writer?.isReady) return;
-      writer
-        .info('replication')
-        .then((info) => {
-          const match = /connected_slaves:(\d+)/.exec(info);
-          if (match) this.connectedReplicas = Number(match[1]);
-        })
-        .catch(() => undefined);
+      void (async () => {
+        try {
+          if (!probe?.isReady) {
+            if (probe?.isOpen) probe.destroy();
+            const { host, port } = sentinel.sentinels[next++ % sentinel.sentinels.length];
+            const scheme = sentinel.tls ? 'rediss' : 'redis';
+            probe = createRedisClient(`${scheme}://${host}:${port}`, {
+              tlsCaFile: this.options.tlsCaFile,
+              password: sentinel.sentinelPassword,
+            });
+            probe.on('error', () => undefined);
+            await probe.connect();
+          }
+          const replicas = (await probe.sendCommand([
+            'SENTINEL',
+            'REPLICAS',
+            sentinel.masterName,
+          ])) as string[][];
+          // Replicating now (link ok): an old master the sentinels have not turned into a replica yet is listed,
+          // but holds nothing the new master took since, and cannot acknowledge a WAIT.
+          this.connectedReplicas = replicas.filter((fields) => {
+            const field = (name: string) => fields[fields.indexOf(name) + 1] ?? '';
+            return !/s_down|o_down|disconnected/.test(field('flags')) && field('master-link-status') === 'ok';
+          }).length;
+        } catch {
+          if (probe?.isOpen) probe.destroy();
+          probe = undefined;
+        }
+      })();
     }, 1_000);
     timer.unref();
     this.timers.push(timer);
+    this.closers.push(() => {
+      if (probe?.isOpen) probe.destroy();
+    });
   }
 }
 
