@@ -130,6 +130,7 @@ describe('two app instances on Redis Sentinel', () => {
         `hot-key hits in the last 3 s ${lateHitPercent}%; failovers seen ${failovers}`,
     );
     expect(failovers).toEqual([1, 1]);
+    expect((await call(a, 'GET', '/metrics')).text).toMatch(/^cache_redis_failovers_total 1$/m);
     expect(lateHitPercent).toBeGreaterThan(50);
     expect([...statuses.keys()].filter((status) => status >= 500)).toEqual([]);
     expect(firstHitMs).toBeLessThan(20_000);

@@ -20,6 +20,15 @@ export function registerCoherenceMetrics(registry: Registry, cache: RedisCacheSe
       this.inc({ result: 'expired' }, leasesExpired);
     },
   });
+  new Counter({
+    name: 'cache_redis_failovers_total',
+    help: 'Redis master changes this instance followed (Sentinel); each one distrusts what the old master vouched for.',
+    registers,
+    collect() {
+      this.reset();
+      this.inc(cache.stats().topology.failovers);
+    },
+  });
   const outbox = () => cache.stats().outbox;
   new Gauge({
     name: 'cache_outbox_depth',
