@@ -32,7 +32,8 @@ function entry(bus: InvalidationBus, overrides: Partial<L1Entry> = {}): L1Entry 
 describe('L1Tier', () => {
   it('serves an entry verified less than CACHE_L1_TTL ago, and not after', () => {
     const { bus, l1 } = tier({ ttlMs: 1_000 });
-    const stored = entry(bus);
+    // A whole number of milliseconds: (t + 1000) - t is not exactly 1000 for every fractional t.
+    const stored = entry(bus, { verifiedAt: Math.floor(performance.now()) });
     l1.set(location, stored, 60_000);
     expect(l1.get(location, stored.verifiedAt + 999)).toBe(stored);
     // Older than CACHE_L1_TTL with no bus vouching for it: the caller must go to Redis.
