@@ -7,10 +7,8 @@ import { createClient } from '@redis/client';
 import type { RedisClient as RedisClientType } from '../storage/redis-client.factory.js';
 import { FaultProxy } from './fault-proxy.js';
 import { freePort } from './free-port.js';
+import { APP_PASSWORD, APP_USER, HARNESS_PASSWORD, aclArguments } from './acl.js';
 
-const HARNESS_PASSWORD = 'harness-admin-password';
-const APP_USER = 'app';
-const APP_PASSWORD = 'app-user-password';
 const SENTINEL_PASSWORD = 'sentinel-password';
 export const TEST_SENTINEL_MASTER = 'mymaster';
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -176,17 +174,7 @@ export class TestRedisSentinel {
       'redis-server',
       [
         ...['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
-        ...['--user', 'default', 'on', `>${HARNESS_PASSWORD}`, '~*', '&*', '+@all'],
-        ...[
-          '--user',
-          APP_USER,
-          'on',
-          `>${APP_PASSWORD}`,
-          `~${prefix}*`,
-          `&${prefix}*`,
-          '+@all',
-          '-@dangerous',
-        ],
+        ...aclArguments(prefix),
         ...['--masterauth', HARNESS_PASSWORD, '--repl-diskless-sync-delay', '0', '--dir', this.dir],
         ...(replicaOf ? ['--replicaof', '127.0.0.1', String(replicaOf)] : []),
       ],

@@ -5,6 +5,7 @@ import { createClient, type RedisClientOptions } from '@redis/client';
 import type { RedisClient as RedisClientType } from '../storage/redis-client.factory.js';
 import { freePort } from './free-port.js';
 import type { TlsFiles } from './tls-certs.js';
+import { APP_PASSWORD, APP_USER, HARNESS_PASSWORD, aclArguments } from './acl.js';
 
 export interface TestRedisOptions {
   /** Serve TLS only (`rediss://`), with this server certificate; the harness trusts its CA. */
@@ -21,10 +22,6 @@ export interface TestRedisOptions {
 
 // eslint-disable-next-line @typescript-eslint/no-empty-object-type
 type HarnessOptions = RedisClientOptions<{}, {}, {}, 2>;
-
-const HARNESS_PASSWORD = 'harness-admin-password';
-const APP_USER = 'app';
-const APP_PASSWORD = 'app-user-password';
 
 /**
  * A redis-server of the test's own on a free loopback port, so that the test can kill, freeze and restart it
@@ -43,20 +40,7 @@ export class TestRedisServer {
   static async start(extraArgs: string[] = [], options: TestRedisOptions = {}): Promise<TestRedisServer> {
     if (options.appUser) {
       const { prefix } = options.appUser;
-      extraArgs = [
-        ...extraArgs,
-        ...['--user', 'default', 'on', `>${HARNESS_PASSWORD}`, '~*', '&*', '+@all'],
-        ...[
-          '--user',
-          APP_USER,
-          'on',
-          `>${APP_PASSWORD}`,
-          `~${prefix}*`,
-          `&${prefix}*`,
-          '+@all',
-          '-@dangerous',
-        ],
-      ];
+      extraArgs = [...extraArgs, ...aclArguments(prefix)];
       options = { ...options, adminPassword: HARNESS_PASSWORD };
     }
     const server = new TestRedisServer(await freePort(), extraArgs, options);
