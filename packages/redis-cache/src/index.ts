@@ -45,5 +45,6 @@ export type {
   RedisState,
   RedisTopologyKind,
   SentinelConnectionOptions,
+  ClusterConnectionOptions,
   StaleReason,
 } from './redis-cache.types.js';

@@ -8,7 +8,7 @@ import { InvalidationBus } from './invalidation/invalidation-bus.js';
 import { OutboxRelay } from './invalidation/outbox-relay.js';
 import { RedisTopology } from './storage/redis-topology.js';
 import { Invalidator, MIN_GENERATION_TTL_MS } from './invalidation/invalidator.js';
-import { KeySpace } from './keys/key-space.js';
+import { KeySpace, keySpaceFor } from './keys/key-space.js';
 import { DecoratedMethods } from './named/decorated-methods.js';
 import { NamedCaches } from './named/named-caches.js';
 import { NamedValues } from './named/named-values.js';
@@ -62,8 +62,7 @@ const INTERCEPTOR_DEPENDENCIES = [
     {
       provide: KeySpace,
       inject: [REDIS_CACHE_OPTIONS],
-      useFactory: (options: RedisCacheModuleOptions) =>
-        new KeySpace(options.prefix.endsWith(':') ? options.prefix : `${options.prefix}:`),
+      useFactory: (options: RedisCacheModuleOptions) => keySpaceFor(options),
     },
     CacheCounters,
     CacheEvents,

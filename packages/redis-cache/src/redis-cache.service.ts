@@ -95,6 +95,9 @@ export class RedisCacheService {
       staleServed,
       topology: this.topology.kind,
       ...(this.topology.masterAddress ? { master: this.topology.masterAddress } : {}),
+      ...(this.topology.masters
+        ? { mastersUp: this.topology.masters.up, mastersKnown: this.topology.masters.known }
+        : {}),
     };
   }
 

@@ -48,8 +48,16 @@ export interface SentinelConnectionOptions {
   tls?: boolean;
 }
 
+/**
+ * Redis Cluster: seed nodes as `redis://` or `rediss://` URLs (credentials in the URLs, the same on every node).
+ * The client learns the other nodes and the slot map from them.
+ */
+export interface ClusterConnectionOptions {
+  nodes: string[];
+}
+
 /** Which kind of Redis the module speaks to; `memory` without any. */
-export type RedisTopologyKind = 'standalone' | 'sentinel' | 'memory';
+export type RedisTopologyKind = 'standalone' | 'cluster' | 'sentinel' | 'memory';
 
 export interface RedisCacheModuleOptions {
   /** `redis://` or `rediss://`; unset keeps every entry in process memory, with the same behaviour otherwise. */
@@ -59,6 +67,11 @@ export interface RedisCacheModuleOptions {
    * every invalidation waits for a replica, and a master change is treated as unknown history.
    */
   sentinel?: SentinelConnectionOptions;
+  /**
+   * Redis Cluster instead of `url` (at most one of `url`, `sentinel`, `cluster`): generation counters and the bus
+   * share one hash tag, entries spread over the masters (README: "Topologies"); invalidations wait for a replica.
+   */
+  cluster?: ClusterConnectionOptions;
   /** PEM file of the CA that signed the Redis server's certificate, for `rediss://`. */
   tlsCaFile?: string;
   /** Namespace of every physical key, e.g. `'jobboard:'` (a trailing `:` is added when missing). */
@@ -193,10 +206,13 @@ export interface CacheStatus {
 
 /** {@link RedisCacheService.health}: what `/health/cache` reports. */
 export interface CacheHealth extends CacheStatus {
-  /** `standalone`, `sentinel`, or `memory` without Redis. */
+  /** `standalone`, `cluster`, `sentinel`, or `memory` without Redis. */
   topology: RedisTopologyKind;
   /** Sentinel: the current master's `host:port` (never credentials). */
   master?: string;
+  /** Cluster: masters whose connection is ready, out of the masters the slot map names. */
+  mastersUp?: number;
+  mastersKnown?: number;
   /** Answers given from graced entries (fail-safe), since start. */
   staleServed: number;
   /** Round trip of a PING under the deadline; null when none answered in time. */

@@ -49,7 +49,18 @@ export class RedisGenerationCounters implements GenerationCounters {
       replicas: () => 0,
       timeoutMs: 0,
     },
+    /**
+     * Redis Cluster: the announcement is an SPUBLISH (a shard channel in the counters' slot, which MULTI accepts
+     * and which reaches the subscribers on that shard's master), and the PING or WAIT behind it must go to that
+     * master's connection, where the MULTI went: `toCounterMaster` sends it there.
+     */
+    private readonly cluster?: { toCounterMaster: (args: string[]) => Promise<unknown> },
   ) {}
+
+  private announceIn(multi: ReturnType<RedisClient['multi']>, keys: string[]) {
+    const [channel, message] = this.announce(keys);
+    return this.cluster ? multi.sPublish(channel, message) : multi.publish(channel, message);
+  }
 
   /**
    * node-redis honours `disableOfflineQueue` for single commands only: a MULTI or a pipeline sent while the
@@ -84,7 +95,7 @@ export class RedisGenerationCounters implements GenerationCounters {
       multi.incr(key);
       multi.pExpire(key, ttlMs);
     }
-    multi.publish(...this.announce(keys));
+    this.announceIn(multi, keys);
     await multi.exec();
     await this.untilAnnounced();
   }
@@ -98,12 +109,17 @@ export class RedisGenerationCounters implements GenerationCounters {
   private async untilAnnounced(): Promise<void> {
     const { timeoutMs } = this.durability;
     const replicas = this.durability.replicas();
+    const waitMs = Math.max(1, Math.floor(timeoutMs));
     if (replicas === 0) {
-      await this.client.ping();
+      await (this.cluster ? this.cluster.toCounterMaster(['PING']) : this.client.ping());
       return;
     }
     // WAIT answers after the earlier replies were flushed, like the PING, and once a replica has the write.
-    const acknowledged = await this.client.wait(replicas, Math.max(1, Math.floor(timeoutMs)));
+    const acknowledged = Number(
+      this.cluster
+        ? await this.cluster.toCounterMaster(['WAIT', String(replicas), String(waitMs)])
+        : await this.client.wait(replicas, waitMs),
+    );
     if (acknowledged < replicas)
       throw new NotReplicated(
         `a bump reached ${acknowledged} of ${replicas} replica(s) within ${timeoutMs} ms`,
@@ -112,17 +128,22 @@ export class RedisGenerationCounters implements GenerationCounters {
 
   async remove(keys: string[]) {
     // A pipeline, not MULTI: out of memory, Redis refuses to queue any command inside a transaction.
-    if (keys.length > 0)
-      await this.connected()
-        .multi()
-        .unlink(keys)
-        .publish(...this.announce(keys))
-        .execAsPipeline();
+    if (keys.length > 0 && this.cluster) {
+      // node-redis sends a cluster pipeline where its slot map says and does not follow MOVED (a failover): plain
+      // commands do, and sent together they still travel in order on the one connection to the counters' master.
+      const [channel, message] = this.announce(keys);
+      await Promise.all([this.connected().unlink(keys), this.client.sPublish(channel, message)]);
+    } else if (keys.length > 0)
+      await this.announceIn(this.connected().multi().unlink(keys), keys).execAsPipeline();
     await this.untilAnnounced();
   }
 
   async touch(keys: string[], ttlMs: number) {
     if (keys.length === 0) return;
+    if (this.cluster) {
+      await Promise.all(keys.map((key) => this.connected().pExpire(key, ttlMs)));
+      return;
+    }
     const multi = this.connected().multi();
     for (const key of keys) multi.pExpire(key, ttlMs);
     await multi.execAsPipeline();

@@ -143,6 +143,13 @@ export class InvalidationBus implements OnModuleInit, OnApplicationShutdown {
     return JSON.stringify({ origin: this.origin, entries: physicalPrefix } satisfies InvalidationMessage);
   }
 
+  /** Publishes a message on the channel (a shard channel on Cluster) through `client`. */
+  publish(client: RedisClient, message: string): Promise<number> {
+    return this.topology.kind === 'cluster'
+      ? client.sPublish(this.channel, message)
+      : client.publish(this.channel, message);
+  }
+
   onEntriesDeleted(listener: (physicalPrefix: string) => void): void {
     this.entryDeletionListeners.push(listener);
   }
@@ -186,7 +193,12 @@ export class InvalidationBus implements OnModuleInit, OnApplicationShutdown {
     const sentAt = performance.now();
     try {
       if (!this.subscribed) {
-        await withDeadline(subscriber.subscribe(this.channel, this.listener), this.deadlineMs);
+        // On Cluster a shard channel, in the counters' slot: its subscribers sit on the master that runs the bumps.
+        const subscribing =
+          this.topology.kind === 'cluster'
+            ? subscriber.sSubscribe(this.channel, this.listener)
+            : subscriber.subscribe(this.channel, this.listener);
+        await withDeadline(subscribing, this.deadlineMs);
         this.subscribed = true;
       }
       await withDeadline(subscriber.ping(), this.deadlineMs);

@@ -75,7 +75,7 @@ export class Invalidator implements OnModuleDestroy, BeforeApplicationShutdown {
     const client = this.gateway.client;
     if (client) {
       const message = this.bus.entriesMessage(physicalPrefix);
-      await this.gateway.write(() => client.publish(this.bus.channel, message));
+      await this.gateway.write(() => this.bus.publish(client, message));
     }
     return removed;
   }

@@ -15,6 +15,10 @@ import { encodeKeyValue } from './cache-key.util.js';
  *   <prefix>l:<entry key after prefix>:<digest>  a fleet single-flight lease of one entry under some generations
  *   <prefix>invalidations                 the pub/sub channel of generation bumps (a channel, not a key)
  *
+ * On Redis Cluster every counter and the channel carry one hash tag after the prefix, `<prefix>{<prefix>}g:...`
+ * (e.g. `jobboard:{jobboard}g:jobs:list:`, `jobboard:{jobboard}invalidations`): a bump's MULTI, its SPUBLISH and a
+ * hit's MGET of counters then stay in one slot, while entries and leases, untagged, spread over the masters.
+ *
  * Every key carries a TTL: entries their route's, counters at least a day, refreshed on use. The markers `c:`, `g:`,
  * `n:`, `ng:`, `nd:` and `t:` differ in their first two characters, and values are encoded so that they never contain `:`
  * unescaped: no key of one kind can be spelt as a key of another.
@@ -24,13 +28,20 @@ export class KeySpace {
   /** The pub/sub channel on which instances sharing this prefix announce invalidations to each other's L1. */
   readonly channel: string;
 
-  constructor(readonly prefix: string) {
-    this.rootGeneration = `${prefix}g:`;
-    this.channel = `${prefix}invalidations`;
+  /** Where counters and the channel begin: the prefix, followed on Cluster by the hash tag they share. */
+  private readonly counterPrefix: string;
+
+  constructor(
+    readonly prefix: string,
+    options: { cluster?: boolean } = {},
+  ) {
+    this.counterPrefix = options.cluster ? `${prefix}${clusterHashTag(prefix)}` : prefix;
+    this.rootGeneration = `${this.counterPrefix}g:`;
+    this.channel = `${this.counterPrefix}invalidations`;
   }
 
-  private scope(tenant: string | undefined): string {
-    return tenant === undefined ? this.prefix : `${this.prefix}t:${encodeKeyValue(tenant)}:`;
+  private scope(tenant: string | undefined, base = this.prefix): string {
+    return tenant === undefined ? base : `${base}t:${encodeKeyValue(tenant)}:`;
   }
 
   entry(tenant: string | undefined, logicalKey: string): string {
@@ -43,7 +54,7 @@ export class KeySpace {
   }
 
   generation(tenant: string | undefined, segments: string[]): string {
-    return `${this.scope(tenant)}g:${segments.map((s) => `${s}:`).join('')}`;
+    return `${this.scope(tenant, this.counterPrefix)}g:${segments.map((s) => `${s}:`).join('')}`;
   }
 
   /**
@@ -61,13 +72,27 @@ export class KeySpace {
 
   /** The counter of one of a namespace's delete buckets (a key's bucket is a hash of it). */
   namedDeletion(tenant: string | undefined, namespace: string, bucket: number): string {
-    return `${this.scope(tenant)}nd:${namespace}:${bucket}`;
+    return `${this.scope(tenant, this.counterPrefix)}nd:${namespace}:${bucket}`;
   }
 
   /** The counter of a namespace (no segments) or of a key prefix within it, for one tenant or none. */
   namedGeneration(tenant: string | undefined, namespace: string, segments: string[]): string {
-    return `${this.scope(tenant)}ng:${namespace}:${segments.map((s) => `${s}:`).join('')}`;
+    return `${this.scope(tenant, this.counterPrefix)}ng:${namespace}:${segments.map((s) => `${s}:`).join('')}`;
   }
+}
+
+/** The module's key space: its prefix (with a trailing `:`), tagged for Cluster when the options name one. */
+export function keySpaceFor(options: { prefix: string; cluster?: unknown }): KeySpace {
+  const prefix = options.prefix.endsWith(':') ? options.prefix : `${options.prefix}:`;
+  return new KeySpace(prefix, { cluster: options.cluster !== undefined });
+}
+
+/**
+ * The hash tag of a prefix's counters on Cluster: the prefix without its trailing `:`. Redis hashes only what is
+ * between the first `{` and the next `}`, so the prefix itself must hold neither (checked at start-up).
+ */
+export function clusterHashTag(prefix: string): string {
+  return `{${prefix.replace(/:$/, '') || 'cache'}}`;
 }
 
 /** A short, stable digest of the generations a lease is scoped to. */

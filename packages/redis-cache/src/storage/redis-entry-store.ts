@@ -5,6 +5,7 @@ import { Keyv } from 'keyv';
 import { createHash } from 'node:crypto';
 import { decodeEntryBytes } from './cache-entry.js';
 import type { CurrentWrite, EntryLocation, EntryStore, StoredRead, StoredReads } from './entry-store.js';
+import type { RedisCluster } from './cluster-client.js';
 import type { RedisClient } from './redis-client.factory.js';
 import { WRITE_CURRENT_SCRIPT, writeCurrentArguments } from './write-current.script.js';
 
@@ -26,9 +27,14 @@ export class RedisEntryStore implements EntryStore {
   /** The same connection, answering bulk strings as Buffers (the hit path's view). */
   private readonly bytes: BufferReplies;
 
+  /**
+   * @param cluster on Redis Cluster, the same client as node-redis's cluster type: multi-key reads and UNLINK are
+   *   split by slot by the client (in parallel, one round trip of wall time), but pipelines, scripts and SCAN are not.
+   */
   constructor(
     private readonly client: RedisClient,
     onError: (error: unknown) => void,
+    private readonly cluster?: RedisCluster,
   ) {
     // @keyv/redis 5.1.6 is typed against @redis/client 5; it only calls commands both versions share (checked by
     // every suite that writes through it).
@@ -58,6 +64,8 @@ export class RedisEntryStore implements EntryStore {
   }
 
   async write(entryKey: string, framed: string, ttlMs: number): Promise<void> {
+    // @keyv/redis connects a client that is not open; on Cluster before the slot map, that would race our own.
+    if (this.cluster) this.connected();
     await this.entries.set(entryKey, framed, ttlMs);
   }
 
@@ -71,6 +79,14 @@ export class RedisEntryStore implements EntryStore {
 
   async writeFrames(frames: { entryKey: string; frame: Buffer; ttlMs: number }[]): Promise<void> {
     if (frames.length === 0) return;
+    if (this.cluster) {
+      await Promise.all(
+        frames.map(({ entryKey, frame, ttlMs }) =>
+          this.connected().set(entryKey, frame, { PX: Math.max(1, Math.ceil(ttlMs)) }),
+        ),
+      );
+      return;
+    }
     const pipeline = this.connected().multi();
     for (const { entryKey, frame, ttlMs } of frames)
       pipeline.set(entryKey, frame, { PX: Math.max(1, Math.ceil(ttlMs)) });
@@ -79,6 +95,7 @@ export class RedisEntryStore implements EntryStore {
 
   async writeCurrent(writes: CurrentWrite[], generationTtlMs: number, seed: string): Promise<string[][]> {
     if (writes.length === 0) return [];
+    if (this.cluster) return this.writeCurrentOnCluster(writes, generationTtlMs, seed);
     const options = writeCurrentArguments(writes, generationTtlMs, seed);
     let lines: unknown;
     try {
@@ -89,6 +106,42 @@ export class RedisEntryStore implements EntryStore {
       lines = await this.client.eval(WRITE_CURRENT_SCRIPT, options);
     }
     return (lines as string[]).map((line) => (line === '' ? [] : String(line).split(',')));
+  }
+
+  /**
+   * Cluster: the script cannot span the counters' slot and the entries' slots. The counters are read (and created
+   * when missing) in one MULTI in their slot, then each entry is written with them. Not atomic, and it need not be:
+   * a bump landing in between leaves the value under generations already replaced, unreachable, exactly as if
+   * the write had come before the invalidation; it can never make a value reachable under newer generations.
+   */
+  private async writeCurrentOnCluster(
+    writes: CurrentWrite[],
+    generationTtlMs: number,
+    seed: string,
+  ): Promise<string[][]> {
+    const counters = [...new Set(writes.flatMap((write) => write.generationKeys))];
+    const values = new Map<string, string>();
+    if (counters.length > 0) {
+      const multi = this.connected().multi();
+      for (const key of counters) {
+        multi.set(key, seed, { NX: true, PX: Math.ceil(generationTtlMs) });
+        multi.pExpire(key, Math.ceil(generationTtlMs));
+      }
+      multi.mGet(counters);
+      const read = (await multi.exec()).at(-1) as unknown as (string | null)[];
+      counters.forEach((key, i) => values.set(key, String(read[i] ?? seed)));
+    }
+    const lines = writes.map((write) => write.generationKeys.map((key) => values.get(key)!));
+    await Promise.all(
+      writes.map((write, i) =>
+        this.connected().set(
+          write.entryKey,
+          Buffer.concat([Buffer.from(`${lines[i].join(',')}\n`, 'latin1'), write.tail]),
+          { PX: Math.max(1, Math.ceil(write.ttlMs)) },
+        ),
+      ),
+    );
+    return lines;
   }
 
   async remove(entryKeys: string[]): Promise<void> {
@@ -104,6 +157,15 @@ export class RedisEntryStore implements EntryStore {
   async deleteByPrefix(physicalPrefix: string): Promise<number> {
     const escaped = physicalPrefix.replace(/[*?[\]\\]/g, (c) => `\\${c}`);
     let removed = 0;
+    if (this.cluster) {
+      // SCAN reaches one node: walk every master, then UNLINK through the cluster client (split by slot).
+      for (const master of this.cluster.masters) {
+        const node = await this.cluster.nodeClient(master);
+        for await (const keys of node.scanIterator({ MATCH: `${escaped}*`, COUNT: 1_000 }))
+          if (keys.length > 0) removed += await this.client.unlink(keys);
+      }
+      return removed;
+    }
     for await (const keys of this.client.scanIterator({ MATCH: `${escaped}*`, COUNT: 1_000 })) {
       if (keys.length > 0) removed += await this.client.unlink(keys);
     }

@@ -1,21 +1,34 @@
 import { Logger } from '@nestjs/common';
-import { createSentinel } from '@redis/client';
-import { readFileSync } from 'node:fs';
 import { CacheConfigurationError } from '../errors.js';
-import type {
-  RedisCacheModuleOptions,
-  RedisTopologyKind,
-  SentinelConnectionOptions,
-} from '../redis-cache.types.js';
+import type { RedisCacheModuleOptions, RedisTopologyKind } from '../redis-cache.types.js';
+import { performance } from 'node:perf_hooks';
+import { keySpaceFor } from '../keys/key-space.js';
 import { FailureLog } from '../resilience/failure-log.js';
+import {
+  connectionToNode,
+  createClusterClient,
+  onlineReplicas,
+  slotMaster,
+  type RedisCluster,
+  type SlotMaster,
+} from './cluster-client.js';
 import { createRedisClient, reconnectDelayMs, type RedisClient } from './redis-client.factory.js';
+import { createSentinelClient } from './sentinel-client.js';
 
 /** Which topology the options name; start-up fails when they name more than one. */
 export function topologyOf(options: RedisCacheModuleOptions): RedisTopologyKind {
-  const named = [options.url ? 'url' : undefined, options.sentinel ? 'sentinel' : undefined].filter(Boolean);
+  const named = [
+    options.url ? 'url' : undefined,
+    options.sentinel ? 'sentinel' : undefined,
+    options.cluster ? 'cluster' : undefined,
+  ].filter(Boolean);
   if (named.length > 1)
     throw new CacheConfigurationError(
-      `RedisCacheModule options ${named.join(' and ')} are exclusive: give one Redis topology (url or sentinel)`,
+      `RedisCacheModule options ${named.join(' and ')} are exclusive: give one Redis topology (url, sentinel or cluster)`,
+    );
+  if (options.cluster && /[{}]/.test(options.prefix))
+    throw new CacheConfigurationError(
+      'RedisCacheModule option prefix must not contain { or } on Redis Cluster (they would change the hash tag)',
     );
   if (options.sentinel) {
     const { sentinels, masterName } = options.sentinel;
@@ -24,7 +37,9 @@ export function topologyOf(options: RedisCacheModuleOptions): RedisTopologyKind 
         'RedisCacheModule option sentinel needs masterName and at least one sentinel',
       );
   }
-  return options.url ? 'standalone' : options.sentinel ? 'sentinel' : 'memory';
+  if (options.url) return 'standalone';
+  if (options.sentinel) return 'sentinel';
+  return options.cluster ? 'cluster' : 'memory';
 }
 
 /**
@@ -37,8 +52,12 @@ export class RedisTopology {
   failovers = 0;
   /** Where invalidations (bumps, removals) are written: the command client, or one of their own on Sentinel. */
   writer: RedisClient | undefined;
-  /** Healthy replicas the sentinels know, as last read (assumed 1 on Sentinel until then). */
+  /** Cluster: the command client as node-redis's cluster type, for what only it offers (the slot map, routing). */
+  cluster: RedisCluster | undefined;
+  /** Healthy replicas the sentinels know, or of the counters' shard on Cluster, as last read (1 until then). */
   private connectedReplicas = 1;
+  /** Cluster: the master of the slot every counter and the bus channel live in, as the slot map last said. */
+  private counterMaster: SlotMaster | undefined;
   private readonly timers: NodeJS.Timeout[] = [];
   private readonly closers: (() => void)[] = [];
   private readonly listeners: ((changed: boolean) => void)[] = [];
@@ -61,6 +80,7 @@ export class RedisTopology {
     const failures = new FailureLog(new Logger('RedisCache'));
     const report = (error: Error) => failures.report('connection', `Redis connection: ${error.message}`);
     if (kind === 'memory') return new RedisTopology(kind, undefined, options);
+    if (kind === 'cluster') return RedisTopology.createCluster(options, report);
     const client =
       kind === 'standalone'
         ? createRedisClient(options.url!, { tlsCaFile: options.tlsCaFile })
@@ -91,6 +111,111 @@ export class RedisTopology {
     return topology;
   }
 
+  /**
+   * Cluster: a command client for reads and fills, and a writer of its own for invalidations (their WAIT would
+   * otherwise hold up the counters' reads on the shard's one connection). Neither connects until the seed nodes
+   * answer, and both keep trying in the background: start-up never waits, and until the slot map is loaded the
+   * cache is bypassed (the client refuses commands at once).
+   */
+  private static createCluster(
+    options: RedisCacheModuleOptions,
+    report: (error: Error) => void,
+  ): RedisTopology {
+    const cluster = createClusterClient(options.cluster!, options.tlsCaFile);
+    const writer = cluster.duplicate();
+    const topology = new RedisTopology('cluster', cluster as unknown as RedisClient, options);
+    topology.cluster = cluster;
+    topology.writerCluster = writer;
+    topology.writer = writer as unknown as RedisClient;
+    for (const client of [cluster, writer]) {
+      client.on('error', report);
+      // The counters' master dropping a connection may be its death: distrust before the promoted replica (which
+      // may lack the last bumps) can answer a read. The slot map alone says so too late (on the next MOVED).
+      for (const event of ['node-error', 'node-reconnecting', 'node-disconnect'])
+        client.on(event, (node: unknown) => topology.suspectCounterMaster(node as SlotMaster | undefined));
+      topology.connectUntilUp(client, report);
+    }
+    topology.watchCounterShard();
+    return topology;
+  }
+
+  /** The cluster writer, for commands routed to the counters' master (PING and WAIT after a bump). */
+  private writerCluster: RedisCluster | undefined;
+
+  /** node-redis's cluster client gives up when no seed answers at its first connect: try again, with backoff. */
+  private connectUntilUp(cluster: RedisCluster, report: (error: Error) => void): void {
+    let attempts = 0;
+    let stopped = false;
+    let timer: NodeJS.Timeout | undefined;
+    const attempt = () => {
+      if (stopped) return;
+      cluster.connect().catch((error: Error) => {
+        report(error);
+        timer = setTimeout(attempt, reconnectDelayMs(attempts++));
+        timer.unref();
+      });
+    };
+    this.closers.push(() => {
+      stopped = true;
+      clearTimeout(timer);
+    });
+    attempt();
+  }
+
+  /**
+   * Every half second, who masters the counters' slot (a change is a failover: unknown history, as on Sentinel)
+   * and how many replicas that shard has online (what a bump waits for).
+   */
+  private watchCounterShard(): void {
+    const counterKey = keySpaceFor(this.options).rootGeneration;
+    const timer = setInterval(() => {
+      const master = slotMaster(this.cluster!, counterKey);
+      if (master) {
+        const previous = this.counterMaster;
+        this.counterMaster = master;
+        const changed =
+          previous !== undefined && (previous.host !== master.host || previous.port !== master.port);
+        if (changed) this.failovers++;
+        if (changed || previous === undefined) for (const listener of this.listeners) listener(changed);
+      }
+      if (this.writerCluster?.isReady)
+        onlineReplicas(this.writerCluster, counterKey).then(
+          (replicas) => (this.connectedReplicas = replicas),
+          () => undefined,
+        );
+    }, 500);
+    timer.unref();
+    this.timers.push(timer);
+  }
+
+  private lastSuspicion = -Infinity;
+
+  /**
+   * A connection to the counters' master failed: treated like a master change (listeners called with `changed`),
+   * at most once a second. Counted as a failover only when the slot map later names another master.
+   */
+  private suspectCounterMaster(node: SlotMaster | undefined): void {
+    const master = this.counterMaster;
+    if (!node || !master || node.host !== master.host || node.port !== master.port) return;
+    const now = performance.now();
+    if (now - this.lastSuspicion < 1_000) return;
+    this.lastSuspicion = now;
+    for (const listener of this.listeners) listener(true);
+  }
+
+  /** Cluster: a command sent on the writer's connection to the counters' master (after the MULTI of a bump). */
+  toCounterMaster(args: string[]): Promise<unknown> {
+    const counterKey = keySpaceFor(this.options).rootGeneration;
+    return this.writerCluster!.sendCommand(counterKey, false, args);
+  }
+
+  /** Cluster: masters with a ready connection, out of those the slot map names. */
+  get masters(): { up: number; known: number } | undefined {
+    if (!this.cluster) return undefined;
+    const masters = this.cluster.isReady ? this.cluster.masters : [];
+    return { up: masters.filter((m) => m.client?.isReady).length, known: masters.length };
+  }
+
   /** `host:port` of the master (Sentinel), never credentials; undefined before it is known, or standalone. */
   get masterAddress(): string | undefined {
     return this.master ? `${this.master.host}:${this.master.port}` : undefined;
@@ -108,6 +233,12 @@ export class RedisTopology {
   connectionToMaster(name: string): RedisClient | undefined {
     if (!this.client) return undefined;
     if (this.kind === 'standalone') return this.client.duplicate({ name });
+    if (this.kind === 'cluster') {
+      const master = this.counterMaster;
+      return master
+        ? connectionToNode(this.options.cluster!, master, { tlsCaFile: this.options.tlsCaFile, name })
+        : undefined;
+    }
     if (!this.master) return undefined;
     const sentinel = this.options.sentinel!;
     const scheme = sentinel.tls ? 'rediss' : 'redis';
@@ -125,7 +256,7 @@ export class RedisTopology {
    * long as the master has one connected (with none, no replica can be promoted without first resyncing from it).
    */
   get durableReplicas(): number {
-    return this.kind === 'sentinel' ? Math.min(1, this.connectedReplicas) : 0;
+    return this.kind === 'sentinel' || this.kind === 'cluster' ? Math.min(1, this.connectedReplicas) : 0;
   }
 
   /**
@@ -173,37 +304,4 @@ export class RedisTopology {
       if (probe?.isOpen) probe.destroy();
     });
   }
-}
-
-/**
- * node-redis's Sentinel client (6.x), with the same fail-fast settings as the standalone one: commands to the
- * master, never to replicas (they can trail a bump); the sentinels are re-read every second.
- */
-function createSentinelClient(options: SentinelConnectionOptions, tlsCaFile?: string): RedisClient {
-  const ca = tlsCaFile ? readFileSync(tlsCaFile) : undefined;
-  const tls = options.tls ? { tls: true as const, ...(ca ? { ca } : {}) } : {};
-  const sentinel = createSentinel({
-    name: options.masterName,
-    sentinelRootNodes: options.sentinels,
-    RESP: 2,
-    scanInterval: 1_000,
-    masterPoolSize: 1,
-    nodeClientOptions: {
-      username: options.username,
-      password: options.password,
-      disableOfflineQueue: true,
-      commandsQueueMaxLength: 2_000,
-      socket: {
-        connectTimeout: 1_000,
-        reconnectStrategy: (retries: number) => reconnectDelayMs(retries),
-        ...tls,
-      },
-    },
-    sentinelClientOptions: {
-      password: options.sentinelPassword,
-      socket: { connectTimeout: 1_000, ...tls },
-    },
-  });
-  // The Sentinel client offers the commands the stores use with the same signatures (checked by the Sentinel suite).
-  return sentinel as unknown as RedisClient;
 }

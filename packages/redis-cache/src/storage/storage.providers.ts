@@ -53,6 +53,9 @@ const generationCountersProvider: Provider = {
             replicas: () => topology.durableReplicas,
             timeoutMs: options.opTimeoutMs ?? DEFAULT_OP_TIMEOUT_MS,
           },
+          topology.kind === 'cluster'
+            ? { toCounterMaster: (args) => topology.toCounterMaster(args) }
+            : undefined,
         )
       : new MemoryGenerationCounters(),
 };
@@ -66,6 +69,7 @@ const entryStoreProvider: Provider = {
     RedisGateway,
     CacheCounters,
     InvalidationBus,
+    RedisTopology,
   ],
   useFactory: (
     options: RedisCacheModuleOptions,
@@ -73,16 +77,22 @@ const entryStoreProvider: Provider = {
     generations: GenerationCounters,
     gateway: RedisGateway,
     counters: CacheCounters,
+    _bus: InvalidationBus,
+    topology: RedisTopology,
   ): EntryStore => {
     if (!client)
       return new MemoryEntryStore(generations, {
         maxEntries: options.l1?.maxEntries ?? DEFAULT_L1_MAX_ENTRIES,
         maxBytes: options.l1?.maxBytes ?? DEFAULT_L1_MAX_BYTES,
       });
-    return new RedisEntryStore(client, (error) => {
-      counters.countTotal('l2Errors');
-      gateway.report('entry store', error);
-    });
+    return new RedisEntryStore(
+      client,
+      (error) => {
+        counters.countTotal('l2Errors');
+        gateway.report('entry store', error);
+      },
+      topology.cluster,
+    );
   },
 };
 

@@ -6,10 +6,8 @@ import { join } from 'node:path';
 import { createClient } from '@redis/client';
 import type { RedisClient as RedisClientType } from '../storage/redis-client.factory.js';
 import { freePort } from './free-port.js';
+import { APP_PASSWORD, APP_USER, HARNESS_PASSWORD, aclArguments } from './acl.js';
 
-const HARNESS_PASSWORD = 'harness-admin-password';
-const APP_USER = 'app';
-const APP_PASSWORD = 'app-user-password';
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 export interface TestClusterOptions {
@@ -24,6 +22,7 @@ export interface TestClusterOptions {
 
 export interface ClusterNode {
   port: number;
+  busPort: number;
   process: ChildProcess;
 }
 
@@ -125,6 +124,68 @@ export class TestRedisCluster {
     await exited;
   }
 
+  /** SIGSTOP / SIGCONT a node: a replica so frozen receives nothing of its master's stream until thawed. */
+  freeze(port: number): void {
+    this.nodes.find((n) => n.port === port)?.process.kill('SIGSTOP');
+  }
+
+  thaw(port: number): void {
+    this.nodes.find((n) => n.port === port)?.process.kill('SIGCONT');
+  }
+
+  /**
+   * Cuts the replication links of the master on `masterPort` and keeps them cut: its replicas get a wrong
+   * `masterauth`, then the master drops their connections (CLIENT KILL TYPE replica), so nothing it takes from then
+   * on reaches them. Returns what restores them (a replica so held back can still be promoted). SIGSTOP would not
+   * do: the stream waits in the frozen replica's socket buffer and arrives when it is thawed.
+   */
+  async detachReplicas(masterPort: number): Promise<() => Promise<void>> {
+    const replicas = await this.replicasOf(masterPort);
+    for (const port of replicas)
+      await (await this.admin(port)).sendCommand(['CONFIG', 'SET', 'masterauth', 'not-the-password']);
+    await (await this.admin(masterPort)).sendCommand(['CLIENT', 'KILL', 'TYPE', 'replica']);
+    return async () => {
+      for (const port of replicas)
+        await (await this.admin(port)).sendCommand(['CONFIG', 'SET', 'masterauth', HARNESS_PASSWORD]);
+    };
+  }
+
+  /** Starts a killed node again on its port, with its cluster config: it rejoins (as a replica, once failed over). */
+  async restart(port: number): Promise<void> {
+    const index = this.nodes.findIndex((n) => n.port === port);
+    if (index < 0 || this.isLive(port)) return;
+    this.nodes[index] = await this.spawnNode(port, this.nodes[index].busPort);
+    await this.untilAnswering(port);
+  }
+
+  /** The ports of the live replicas of the master on `masterPort` (from its CLUSTER SHARDS entry). */
+  async replicasOf(masterPort: number): Promise<number[]> {
+    const shards = (await (await this.anyAdmin()).sendCommand(['CLUSTER', 'SHARDS'])) as unknown[];
+    for (const shard of shards) {
+      const nodes = (pairs(shard as unknown[]).nodes as unknown[][]).map((node) => pairs(node));
+      if (!nodes.some((node) => node.role === 'master' && Number(node.port) === masterPort)) continue;
+      return nodes
+        .filter((node) => node.role === 'replica' && this.isLive(Number(node.port)))
+        .map((node) => Number(node.port));
+    }
+    return [];
+  }
+
+  /** Until `key`'s slot is served by a live master other than `oldMaster`; returns its port. */
+  async untilNewMasterOf(key: string, oldMaster: number, timeoutMs = 30_000): Promise<number> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      try {
+        const master = await this.masterOf(key);
+        if (master !== oldMaster) return master;
+      } catch {
+        // no live master for the slot yet
+      }
+      if (Date.now() > deadline) throw new Error(`no new master for ${key} within ${timeoutMs} ms`);
+      await sleep(50);
+    }
+  }
+
   /**
    * Until every live node reports `cluster_state:ok`, every slot has a live master (a killed one's replica
    * promoted) and every live replica has synced with its master.
@@ -193,15 +254,9 @@ export class TestRedisCluster {
     throw new Error('no cluster node answers');
   }
 
-  private async spawnNode(): Promise<ClusterNode> {
-    const port = await freePort();
-    const busPort = await freePort();
-    const acl = this.options.appUser
-      ? [
-          ...['--user', APP_USER, 'on', `>${APP_PASSWORD}`, `~${this.options.appUser.prefix}*`],
-          ...[`&${this.options.appUser.prefix}*`, '+@all', '-@dangerous'],
-        ]
-      : [];
+  private async spawnNode(port?: number, busPort?: number): Promise<ClusterNode> {
+    port ??= await freePort();
+    busPort ??= await freePort();
     const child = spawn(
       'redis-server',
       [
@@ -211,13 +266,12 @@ export class TestRedisCluster {
         ...['--cluster-node-timeout', String(this.options.nodeTimeoutMs ?? 2_000)],
         // Replicas sync at once (the default waits 5 s for more replicas): an unsynced replica cannot be promoted.
         ...['--repl-diskless-sync-delay', '0', '--dir', this.dir],
-        ...['--user', 'default', 'on', `>${HARNESS_PASSWORD}`, '~*', '&*', '+@all'],
+        ...aclArguments(this.options.appUser?.prefix),
         ...['--masterauth', HARNESS_PASSWORD],
-        ...acl,
       ],
       { stdio: 'ignore' },
     );
-    return { port, process: child };
+    return { port, busPort, process: child };
   }
 
   private async untilAnswering(port: number): Promise<void> {

@@ -9,6 +9,7 @@ import type { RedisCacheModuleOptions } from '../redis-cache.types.js';
 import { RedisGateway } from '../resilience/redis-gateway.js';
 import type { CacheEntry } from '../storage/cache-entry.js';
 import type { EntryLocation } from '../storage/entry-store.js';
+import { RedisTopology } from '../storage/redis-topology.js';
 import { TieredCache, type MissOrBypass } from './tiered-cache.js';
 
 export const DEFAULT_LEASE_MS = 3_000;
@@ -58,6 +59,7 @@ export class FleetLeases implements OnModuleDestroy {
     private readonly tiers: TieredCache,
     private readonly keys: KeySpace,
     private readonly counters: CacheCounters,
+    private readonly topology: RedisTopology,
   ) {
     const fleet = options.fleetSingleFlight;
     this.leaseMs = fleet?.leaseMs ?? DEFAULT_LEASE_MS;
@@ -88,8 +90,14 @@ export class FleetLeases implements OnModuleDestroy {
           ),
           this.tiers.peek(location).catch(() => undefined),
         ]);
-        const filled =
+        let filled =
           looked?.entry && sameGenerations(looked.current, lookup.generations) ? looked.entry : undefined;
+        // On Cluster the lease and the entry live on different masters, so the look above may have been answered
+        // before a fill that preceded the lease's release: look once more, now that the lease is ours.
+        if (won === 'OK' && !filled && this.topology.kind === 'cluster') {
+          const again = await this.tiers.peek(location).catch(() => undefined);
+          if (again?.entry && sameGenerations(again.current, lookup.generations)) filled = again.entry;
+        }
         if (won === 'OK') {
           const lease = this.hold(leaseKey, token);
           if (filled) {
