@@ -51,6 +51,7 @@ export class AppModule {
           useFactory: (config: AppConfig, database: DatabaseConnection) => ({
             url: config.redis.url,
             sentinel: config.redis.sentinel,
+            cluster: config.redis.cluster,
             tlsCaFile: config.redis.tlsCaFile,
             prefix: config.cache.prefix,
             opTimeoutMs: config.cache.opTimeoutMs,

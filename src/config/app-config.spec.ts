@@ -182,6 +182,16 @@ describe('AppConfig', () => {
       });
     });
 
+    it('on Cluster: names the seed nodes with their passwords masked; passes them to the cache', () => {
+      const nodes = `redis://app:${secrets.redis}@n1.internal:7001,redis://app:${secrets.redis}@n2.internal:7002`;
+      const output = printed({ REDIS_CLUSTER_NODES: nodes });
+      expect(output).toContain(
+        'cluster via redis://app:***@n1.internal:7001,redis://app:***@n2.internal:7002',
+      );
+      expect(output).not.toContain('CANARY');
+      expect(config({ REDIS_CLUSTER_NODES: nodes }).redis.cluster).toEqual({ nodes: nodes.split(',') });
+    });
+
     it('still says where it connects and that the secrets are set', () => {
       const summary = config({
         DATABASE_URL: `postgres://jobs:${secrets.database}@db.internal:5432/jobboard`,

@@ -1,4 +1,4 @@
-import type { SentinelConnectionOptions } from '@jobboard/redis-cache';
+import type { ClusterConnectionOptions, SentinelConnectionOptions } from '@jobboard/redis-cache';
 import { parseDurationMs } from './duration.util.js';
 import { EnvironmentVariables } from './env.schema.js';
 import { maskUrl } from './mask-url.util.js';
@@ -28,6 +28,8 @@ export class AppConfig {
     readonly tlsCaFile: string | undefined;
     /** Sentinel, when REDIS_SENTINELS is set (instead of REDIS_URL). */
     readonly sentinel: SentinelConnectionOptions | undefined;
+    /** Cluster seed nodes, when REDIS_CLUSTER_NODES is set (instead of REDIS_URL). */
+    readonly cluster: ClusterConnectionOptions | undefined;
   };
   readonly cache: {
     readonly prefix: string;
@@ -84,6 +86,7 @@ export class AppConfig {
             tls: env.REDIS_TLS_CA_FILE !== undefined,
           }
         : undefined,
+      cluster: env.REDIS_CLUSTER_NODES ? { nodes: env.REDIS_CLUSTER_NODES.split(',') } : undefined,
     };
     this.cache = {
       prefix: env.CACHE_PREFIX.endsWith(':') ? env.CACHE_PREFIX : `${env.CACHE_PREFIX}:`,
@@ -130,9 +133,11 @@ export class AppConfig {
       database: this.database.url ? maskUrl(this.database.url) : `pglite:${this.database.pgliteDir}`,
       redis: this.redis.url
         ? maskUrl(this.redis.url)
-        : this.redis.sentinel
-          ? `sentinel ${this.redis.sentinel.masterName} via ${this.redis.sentinel.sentinels.map((s) => `${s.host}:${s.port}`).join(',')}`
-          : 'disabled (memory only)',
+        : this.redis.cluster
+          ? `cluster via ${this.redis.cluster.nodes.map((node) => maskUrl(node)).join(',')}`
+          : this.redis.sentinel
+            ? `sentinel ${this.redis.sentinel.masterName} via ${this.redis.sentinel.sentinels.map((s) => `${s.host}:${s.port}`).join(',')}`
+            : 'disabled (memory only)',
       cachePrefix: this.cache.prefix,
       cacheEnabled: this.cache.enabled,
       adminToken: this.auth.adminToken ? 'set' : 'unset (admin endpoints answer 401)',

@@ -39,7 +39,7 @@ function IsDuration(options?: ValidationOptions) {
     });
 }
 
-function IsUrlWithScheme(schemes: string[], options?: ValidationOptions) {
+function IsUrlWithScheme(schemes: string[], options?: ValidationOptions & { list?: boolean }) {
   return (target: object, propertyName: string) =>
     registerDecorator({
       name: 'isUrlWithScheme',
@@ -48,18 +48,20 @@ function IsUrlWithScheme(schemes: string[], options?: ValidationOptions) {
       constraints: schemes,
       options: {
         message: (args: ValidationArguments) =>
-          `${args.property} must be a URL with one of the schemes ${schemes.map((s) => `${s}://`).join(', ')}`,
+          `${args.property} must be ${options?.list ? 'comma-separated URLs' : 'a URL'} with one of the schemes ${schemes.map((s) => `${s}://`).join(', ')}`,
         ...options,
       },
       validator: {
         validate(value: unknown) {
           if (typeof value !== 'string') return false;
-          try {
-            const url = new URL(value);
-            return schemes.includes(url.protocol.replace(/:$/, '')) && url.hostname !== '';
-          } catch {
-            return false;
-          }
+          return (options?.list ? value.split(',') : [value]).every((item) => {
+            try {
+              const url = new URL(item);
+              return schemes.includes(url.protocol.replace(/:$/, '')) && url.hostname !== '';
+            } catch {
+              return false;
+            }
+          });
         },
       },
     });
@@ -133,6 +135,14 @@ export class EnvironmentVariables {
   @IsString()
   @MinLength(1)
   REDIS_TLS_CA_FILE?: string;
+
+  /**
+   * Redis Cluster instead of REDIS_URL: comma-separated seed node URLs, credentials and `rediss://` in the URLs
+   * (the same on every node).
+   */
+  @IsOptional()
+  @IsUrlWithScheme(['redis', 'rediss'], { list: true })
+  REDIS_CLUSTER_NODES?: string;
 
   /** Redis Sentinel instead of REDIS_URL: comma-separated `host:port` of the sentinels. */
   @ValidateIf(

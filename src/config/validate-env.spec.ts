@@ -88,6 +88,8 @@ describe('validateEnv', () => {
     ['REDIS_URL', `http://:${CANARY}@h:6379`],
     ['REDIS_URL', `redis://:${CANARY}@h:99999`],
     ['REDIS_URL', `default:${CANARY}@cache.internal:6379`],
+    ['REDIS_CLUSTER_NODES', `redis://:${CANARY}@h:6379,http://h:1`],
+    ['REDIS_CLUSTER_NODES', `redis://h:6379,${CANARY}`],
     ['REDIS_SENTINELS', `${CANARY}`],
     ['REDIS_SENTINELS', `s1:26379,${CANARY}`],
     ['REDIS_SENTINEL_MASTER', `master ${CANARY}`],
@@ -140,6 +142,20 @@ describe('validateEnv', () => {
     const both = captureError({ ...sentinel, REDIS_URL: `redis://:${CANARY}@h:6379` });
     expect(both.message).toContain('REDIS_URL and REDIS_SENTINELS are exclusive');
     expect(everythingPrinted(both)).not.toContain(CANARY);
+  });
+
+  it('takes Redis Cluster as REDIS_CLUSTER_NODES, never with another topology', () => {
+    const cluster = { REDIS_CLUSTER_NODES: `redis://app:${CANARY}@n1:7001,redis://app:${CANARY}@n2:7002` };
+    expect(() => validateEnv(cluster)).not.toThrow();
+    const both = captureError({ ...cluster, REDIS_URL: `redis://:${CANARY}@h:6379` });
+    expect(both.message).toContain('REDIS_URL and REDIS_CLUSTER_NODES are exclusive');
+    expect(everythingPrinted(both)).not.toContain(CANARY);
+    const withSentinel = captureError({
+      ...cluster,
+      REDIS_SENTINELS: 's1:26379',
+      REDIS_SENTINEL_MASTER: 'cache',
+    });
+    expect(withSentinel.message).toContain('REDIS_CLUSTER_NODES and REDIS_SENTINELS are exclusive');
   });
 
   it('lists every broken variable in one error, not only the first', () => {

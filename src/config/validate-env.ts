@@ -37,7 +37,9 @@ export function validateEnv(raw: Record<string, unknown>): EnvironmentVariables 
   });
   const problems = describe(errors);
   // One Redis topology at most (ARCHITECTURE.md §10); none means memory only.
-  const topologies = (['REDIS_URL', 'REDIS_SENTINELS'] as const).filter((name) => env[name] !== undefined);
+  const topologies = (['REDIS_URL', 'REDIS_CLUSTER_NODES', 'REDIS_SENTINELS'] as const).filter(
+    (name) => env[name] !== undefined,
+  );
   if (topologies.length > 1)
     problems.push(`${topologies.join(' and ')} are exclusive: configure one Redis topology`);
   if (problems.length > 0) throw new InvalidEnvironmentError(problems);
