@@ -181,6 +181,51 @@ describe('two instances on Redis Cluster', () => {
   }, 60_000);
 });
 
+describe('a cluster absent at boot', () => {
+  it('start-up does not wait, calls are served uncached at once, and the cache serves once the cluster is up', async () => {
+    const prefix = `${PREFIX}boot:`;
+    const cluster = await TestRedisCluster.start({ appUser: { prefix } });
+    let fixture: NamedFixture | undefined;
+    try {
+      const ports = cluster.nodes.map((node) => node.port);
+      for (const port of ports) await cluster.kill(port);
+      const booting = performance.now();
+      fixture = await startNamedFixture(undefined, clusterOptions(cluster, prefix));
+      const bootMs = performance.now() - booting;
+      const onIt = fixture.cache.namespace<number>('boot', { ttl: '1m' });
+      let computes = 0;
+      const absent: number[] = [];
+      for (let i = 0; i < 20; i++) {
+        const t0 = performance.now();
+        expect(await onIt.wrap('k', async () => ++computes)).toBe(computes);
+        absent.push(performance.now() - t0);
+      }
+      expect(computes).toBe(20); // no slot map: every call bypassed the cache
+      for (const port of ports) await cluster.restart(port);
+      const restarted = performance.now();
+      await cluster.untilHealthy();
+      await untilUp(fixture);
+      let hitAfterMs = Infinity;
+      for (let i = 0; i < 400 && hitAfterMs === Infinity; i++) {
+        const before = computes;
+        await onIt.wrap('k', async () => ++computes);
+        if (computes === before) hitAfterMs = performance.now() - restarted;
+        else await sleep(25);
+      }
+      console.log(
+        `cluster absent at boot: boot ${Math.round(bootMs)} ms, calls while absent max ` +
+          `${Math.round(Math.max(...absent))} ms; a hit ${Math.round(hitAfterMs)} ms after the nodes restarted`,
+      );
+      expect(bootMs).toBeLessThan(2_000);
+      expect(Math.max(...absent)).toBeLessThan(200);
+      expect(hitAfterMs).toBeLessThan(20_000);
+    } finally {
+      await fixture?.close();
+      await cluster.stop();
+    }
+  }, 90_000);
+});
+
 /**
  * Rounds of "write, then lose the master holding its counter": the counter master's replication link is cut (its
  * replica gets nothing of the bump), A invalidates, the master is killed and the replica promoted without the bump;

@@ -72,7 +72,10 @@ export class RedisTopology {
   onApplicationShutdown(): void {
     for (const timer of this.timers) clearInterval(timer);
     for (const close of this.closers) close();
-    if (this.writer && this.writer !== this.client && this.writer.isOpen) void this.writer.destroy();
+    // A cluster client is destroyed whatever `isOpen` says: between two connect attempts, or while it rediscovers,
+    // it reports closed and may still hold node connections that reconnect forever (and keep the process alive).
+    if (this.cluster) for (const cluster of [this.cluster, this.writerCluster]) cluster?.destroy();
+    else if (this.writer && this.writer !== this.client && this.writer.isOpen) void this.writer.destroy();
   }
 
   static create(options: RedisCacheModuleOptions): RedisTopology {
