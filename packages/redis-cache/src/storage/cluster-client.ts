@@ -3,7 +3,12 @@ import calculateSlot from 'cluster-key-slot';
 import { readFileSync } from 'node:fs';
 import { CacheConfigurationError } from '../errors.js';
 import type { ClusterConnectionOptions } from '../redis-cache.types.js';
-import { createRedisClient, reconnectDelayMs, type RedisClient } from './redis-client.factory.js';
+import {
+  createRedisClient,
+  failFastConnection,
+  reconnectDelayMs,
+  type RedisClient,
+} from './redis-client.factory.js';
 
 /** node-redis's cluster client, RESP2 like every other connection of the module. */
 // eslint-disable-next-line @typescript-eslint/no-empty-object-type
@@ -65,20 +70,31 @@ export function createClusterClient(options: ClusterConnectionOptions, tlsCaFile
     rootNodes: options.nodes.map((url) => ({ url })),
     RESP: 2,
     useReplicas: false,
-    defaults: {
-      ...(username ? { username } : {}),
-      ...(password ? { password } : {}),
-      disableOfflineQueue: true,
-      commandsQueueMaxLength: 2_000,
-      pingInterval: 2_000,
-      socket: {
-        connectTimeout: 1_000,
-        socketTimeout: 5_000,
-        reconnectStrategy: (retries: number) => reconnectDelayMs(retries),
-        ...(tls ? { tls: true as const, ...(ca ? { ca } : {}) } : {}),
-      },
-    },
+    defaults: failFastConnection({ username, password, tls, ca }),
   }) as unknown as RedisCluster;
+}
+
+/**
+ * node-redis's cluster client gives up for good when no seed answers its first connect: try again with backoff
+ * until one does. Returns what stops trying (at shutdown).
+ */
+export function connectUntilUp(cluster: RedisCluster, report: (error: Error) => void): () => void {
+  let attempts = 0;
+  let stopped = false;
+  let timer: NodeJS.Timeout | undefined;
+  const attempt = () => {
+    if (stopped) return;
+    cluster.connect().catch((error: Error) => {
+      report(error);
+      timer = setTimeout(attempt, reconnectDelayMs(attempts++));
+      timer.unref();
+    });
+  };
+  attempt();
+  return () => {
+    stopped = true;
+    clearTimeout(timer);
+  };
 }
 
 /** A plain connection to one node of the cluster (the bus subscriber), with the seed nodes' credentials. */

@@ -25,9 +25,24 @@ export function createRedisClient(
   return createClient({
     url,
     RESP: 2,
+    ...(options.name ? { name: options.name } : {}),
+    ...failFastConnection({ ...options, tls: ca !== undefined, ca }),
+  }) as RedisClient;
+}
+
+/**
+ * The fail-fast settings of every data-node connection (one server, and each node of a cluster): credentials,
+ * no offline queue, a bounded command queue, pings below the socket timeout, reconnect forever.
+ */
+export function failFastConnection(options: {
+  username?: string;
+  password?: string;
+  tls: boolean;
+  ca?: Buffer;
+}) {
+  return {
     ...(options.username ? { username: options.username } : {}),
     ...(options.password ? { password: options.password } : {}),
-    ...(options.name ? { name: options.name } : {}),
     disableOfflineQueue: true,
     commandsQueueMaxLength: 2_000,
     pingInterval: 2_000,
@@ -35,7 +50,7 @@ export function createRedisClient(
       connectTimeout: 1_000,
       socketTimeout: 5_000,
       reconnectStrategy: (retries: number) => reconnectDelayMs(retries),
-      ...(ca ? { tls: true as const, ca } : {}),
+      ...(options.tls ? { tls: true as const, ...(options.ca ? { ca: options.ca } : {}) } : {}),
     },
-  }) as RedisClient;
+  };
 }

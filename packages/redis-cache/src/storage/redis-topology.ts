@@ -6,14 +6,15 @@ import { keySpaceFor } from '../keys/key-space.js';
 import { FailureLog } from '../resilience/failure-log.js';
 import {
   connectionToNode,
+  connectUntilUp,
   createClusterClient,
   onlineReplicas,
   slotMaster,
   type RedisCluster,
   type SlotMaster,
 } from './cluster-client.js';
-import { createRedisClient, reconnectDelayMs, type RedisClient } from './redis-client.factory.js';
-import { createSentinelClient } from './sentinel-client.js';
+import { createRedisClient, type RedisClient } from './redis-client.factory.js';
+import { createSentinelClient, watchSentinelReplicas } from './sentinel-client.js';
 
 /** Which topology the options name; start-up fails when they name more than one. */
 export function topologyOf(options: RedisCacheModuleOptions): RedisTopologyKind {
@@ -63,11 +64,16 @@ export class RedisTopology {
   private readonly listeners: ((changed: boolean) => void)[] = [];
   private master: { host: string; port: number } | undefined;
 
+  /** Cluster: a key in the slot of every counter (the root generation), to route by and to find that slot's master. */
+  private readonly counterKey: string;
+
   private constructor(
     readonly kind: RedisTopologyKind,
     readonly client: RedisClient | undefined,
     private readonly options: RedisCacheModuleOptions,
-  ) {}
+  ) {
+    this.counterKey = keySpaceFor(options).rootGeneration;
+  }
 
   onApplicationShutdown(): void {
     for (const timer of this.timers) clearInterval(timer);
@@ -97,7 +103,13 @@ export class RedisTopology {
       topology.writer = client.duplicate();
       topology.writer.on('error', report);
       topology.writer.connect().catch(report);
-      topology.watchReplicas();
+      topology.closers.push(
+        watchSentinelReplicas(
+          options.sentinel!,
+          options.tlsCaFile,
+          (count) => (topology.connectedReplicas = count),
+        ),
+      );
     }
     if (kind === 'sentinel') {
       client.on('topology-change', (event: { type: string; node?: { host: string; port: number } }) => {
@@ -136,7 +148,7 @@ export class RedisTopology {
       // may lack the last bumps) can answer a read. The slot map alone says so too late (on the next MOVED).
       for (const event of ['node-error', 'node-reconnecting', 'node-disconnect'])
         client.on(event, (node: unknown) => topology.suspectCounterMaster(node as SlotMaster | undefined));
-      topology.connectUntilUp(client, report);
+      topology.closers.push(connectUntilUp(client, report));
     }
     topology.watchCounterShard();
     return topology;
@@ -145,32 +157,12 @@ export class RedisTopology {
   /** The cluster writer, for commands routed to the counters' master (PING and WAIT after a bump). */
   private writerCluster: RedisCluster | undefined;
 
-  /** node-redis's cluster client gives up when no seed answers at its first connect: try again, with backoff. */
-  private connectUntilUp(cluster: RedisCluster, report: (error: Error) => void): void {
-    let attempts = 0;
-    let stopped = false;
-    let timer: NodeJS.Timeout | undefined;
-    const attempt = () => {
-      if (stopped) return;
-      cluster.connect().catch((error: Error) => {
-        report(error);
-        timer = setTimeout(attempt, reconnectDelayMs(attempts++));
-        timer.unref();
-      });
-    };
-    this.closers.push(() => {
-      stopped = true;
-      clearTimeout(timer);
-    });
-    attempt();
-  }
-
   /**
    * Every half second, who masters the counters' slot (a change is a failover: unknown history, as on Sentinel)
    * and how many replicas that shard has online (what a bump waits for).
    */
   private watchCounterShard(): void {
-    const counterKey = keySpaceFor(this.options).rootGeneration;
+    const counterKey = this.counterKey;
     const timer = setInterval(() => {
       const master = slotMaster(this.cluster!, counterKey);
       if (master) {
@@ -208,8 +200,7 @@ export class RedisTopology {
 
   /** Cluster: a command sent on the writer's connection to the counters' master (after the MULTI of a bump). */
   toCounterMaster(args: string[]): Promise<unknown> {
-    const counterKey = keySpaceFor(this.options).rootGeneration;
-    return this.writerCluster!.sendCommand(counterKey, false, args);
+    return this.writerCluster!.sendCommand(this.counterKey, false, args);
   }
 
   /** Cluster: masters with a ready connection, out of those the slot map names. */
@@ -260,51 +251,5 @@ export class RedisTopology {
    */
   get durableReplicas(): number {
     return this.kind === 'sentinel' || this.kind === 'cluster' ? Math.min(1, this.connectedReplicas) : 0;
-  }
-
-  /**
-   * Re-reads, every second, how many healthy replicas the sentinels know (`SENTINEL REPLICAS`): those are the
-   * ones a failover could promote, so those are the ones a bump must reach. (The app's ACL user may not run INFO.)
-   */
-  private watchReplicas(): void {
-    const sentinel = this.options.sentinel!;
-    let next = 0;
-    let probe: RedisClient | undefined;
-    const timer = setInterval(() => {
-      void (async () => {
-        try {
-          if (!probe?.isReady) {
-            if (probe?.isOpen) probe.destroy();
-            const { host, port } = sentinel.sentinels[next++ % sentinel.sentinels.length];
-            const scheme = sentinel.tls ? 'rediss' : 'redis';
-            probe = createRedisClient(`${scheme}://${host}:${port}`, {
-              tlsCaFile: this.options.tlsCaFile,
-              password: sentinel.sentinelPassword,
-            });
-            probe.on('error', () => undefined);
-            await probe.connect();
-          }
-          const replicas = (await probe.sendCommand([
-            'SENTINEL',
-            'REPLICAS',
-            sentinel.masterName,
-          ])) as string[][];
-          // Replicating now (link ok): an old master the sentinels have not turned into a replica yet is listed,
-          // but holds nothing the new master took since, and cannot acknowledge a WAIT.
-          this.connectedReplicas = replicas.filter((fields) => {
-            const field = (name: string) => fields[fields.indexOf(name) + 1] ?? '';
-            return !/s_down|o_down|disconnected/.test(field('flags')) && field('master-link-status') === 'ok';
-          }).length;
-        } catch {
-          if (probe?.isOpen) probe.destroy();
-          probe = undefined;
-        }
-      })();
-    }, 1_000);
-    timer.unref();
-    this.timers.push(timer);
-    this.closers.push(() => {
-      if (probe?.isOpen) probe.destroy();
-    });
   }
 }

@@ -1,7 +1,7 @@
 import { createSentinel } from '@redis/client';
 import { readFileSync } from 'node:fs';
 import type { SentinelConnectionOptions } from '../redis-cache.types.js';
-import { reconnectDelayMs, type RedisClient } from './redis-client.factory.js';
+import { createRedisClient, reconnectDelayMs, type RedisClient } from './redis-client.factory.js';
 
 /**
  * node-redis's Sentinel client (6.x), with the same fail-fast settings as the standalone one: commands to the
@@ -34,4 +34,56 @@ export function createSentinelClient(options: SentinelConnectionOptions, tlsCaFi
   });
   // The Sentinel client offers the commands the stores use with the same signatures (checked by the Sentinel suite).
   return sentinel as unknown as RedisClient;
+}
+
+/**
+ * Re-reads, every second, how many healthy replicas the sentinels know (`SENTINEL REPLICAS`): those are the ones a
+ * failover could promote, so those are the ones a bump must reach. (The app's ACL user may not run INFO.) Returns
+ * what stops it.
+ */
+export function watchSentinelReplicas(
+  sentinel: SentinelConnectionOptions,
+  tlsCaFile: string | undefined,
+  onCount: (replicas: number) => void,
+): () => void {
+  let next = 0;
+  let probe: RedisClient | undefined;
+  const timer = setInterval(() => {
+    void (async () => {
+      try {
+        if (!probe?.isReady) {
+          if (probe?.isOpen) probe.destroy();
+          const { host, port } = sentinel.sentinels[next++ % sentinel.sentinels.length];
+          const scheme = sentinel.tls ? 'rediss' : 'redis';
+          probe = createRedisClient(`${scheme}://${host}:${port}`, {
+            tlsCaFile,
+            password: sentinel.sentinelPassword,
+          });
+          probe.on('error', () => undefined);
+          await probe.connect();
+        }
+        const replicas = (await probe.sendCommand([
+          'SENTINEL',
+          'REPLICAS',
+          sentinel.masterName,
+        ])) as string[][];
+        // Replicating now (link ok): an old master the sentinels have not turned into a replica yet is listed,
+        // but holds nothing the new master took since, and cannot acknowledge a WAIT.
+        onCount(
+          replicas.filter((fields) => {
+            const field = (name: string) => fields[fields.indexOf(name) + 1] ?? '';
+            return !/s_down|o_down|disconnected/.test(field('flags')) && field('master-link-status') === 'ok';
+          }).length,
+        );
+      } catch {
+        if (probe?.isOpen) probe.destroy();
+        probe = undefined;
+      }
+    })();
+  }, 1_000);
+  timer.unref();
+  return () => {
+    clearInterval(timer);
+    if (probe?.isOpen) probe.destroy();
+  };
 }
