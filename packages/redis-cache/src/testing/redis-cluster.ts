@@ -7,6 +7,7 @@ import { createClient } from '@redis/client';
 import type { RedisClient as RedisClientType } from '../storage/redis-client.factory.js';
 import { freePort } from './free-port.js';
 import { APP_PASSWORD, APP_USER, HARNESS_PASSWORD, aclArguments } from './acl.js';
+import { tlsClientSocket, tlsServerArguments, type TlsFiles } from './tls-certs.js';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -18,6 +19,8 @@ export interface TestClusterOptions {
   appUser?: { prefix: string };
   /** How long a master may be silent before the others fail it over (default 2000 ms: promoted in about 4 s). */
   nodeTimeoutMs?: number;
+  /** Serve TLS only (`rediss://` seeds), with TLS on the cluster bus and replication too. */
+  tls?: TlsFiles;
 }
 
 export interface ClusterNode {
@@ -55,6 +58,7 @@ export class TestRedisCluster {
           '-a',
           HARNESS_PASSWORD,
           '--no-auth-warning',
+          ...(options.tls ? ['--tls', '--cacert', options.tls.caFile] : []),
           '--cluster',
           'create',
           ...nodes.map((node) => `127.0.0.1:${node.port}`),
@@ -77,7 +81,8 @@ export class TestRedisCluster {
   /** Seed URLs as the app is configured with them (`REDIS_CLUSTER_NODES`): every node, as the app's user. */
   get seedUrls(): string[] {
     const credentials = this.options.appUser ? `${APP_USER}:${APP_PASSWORD}@` : '';
-    return this.nodes.map((node) => `redis://${credentials}127.0.0.1:${node.port}`);
+    const scheme = this.options.tls ? 'rediss' : 'redis';
+    return this.nodes.map((node) => `${scheme}://${credentials}127.0.0.1:${node.port}`);
   }
 
   /** The live masters' ports, each with the slot ranges it serves now (from CLUSTER SHARDS on a live node). */
@@ -90,10 +95,10 @@ export class TestRedisCluster {
       const master = (fields.nodes as unknown[][])
         .map((node) => pairs(node))
         .find((node) => node.role === 'master' && node.health === 'online');
-      if (!master || slots.length === 0 || !this.isLive(Number(master.port))) continue;
+      if (!master || slots.length === 0 || !this.isLive(portOf(master))) continue;
       const ranges: [number, number][] = [];
       for (let i = 0; i < slots.length; i += 2) ranges.push([Number(slots[i]), Number(slots[i + 1])]);
-      result.push({ port: Number(master.port), slots: ranges });
+      result.push({ port: portOf(master), slots: ranges });
     }
     return result;
   }
@@ -163,10 +168,8 @@ export class TestRedisCluster {
     const shards = (await (await this.anyAdmin()).sendCommand(['CLUSTER', 'SHARDS'])) as unknown[];
     for (const shard of shards) {
       const nodes = (pairs(shard as unknown[]).nodes as unknown[][]).map((node) => pairs(node));
-      if (!nodes.some((node) => node.role === 'master' && Number(node.port) === masterPort)) continue;
-      return nodes
-        .filter((node) => node.role === 'replica' && this.isLive(Number(node.port)))
-        .map((node) => Number(node.port));
+      if (!nodes.some((node) => node.role === 'master' && portOf(node) === masterPort)) continue;
+      return nodes.filter((node) => node.role === 'replica' && this.isLive(portOf(node))).map(portOf);
     }
     return [];
   }
@@ -230,10 +233,10 @@ export class TestRedisCluster {
     let admin = this.admins.get(port);
     if (!admin?.isReady) {
       admin = createClient({
-        url: `redis://127.0.0.1:${port}`,
+        url: `${this.options.tls ? 'rediss' : 'redis'}://127.0.0.1:${port}`,
         RESP: 2,
         password: HARNESS_PASSWORD,
-        socket: { reconnectStrategy: false, connectTimeout: 500 },
+        socket: { reconnectStrategy: false, connectTimeout: 500, ...tlsClientSocket(this.options.tls) },
       }) as RedisClientType;
       admin.on('error', () => undefined);
       await admin.connect();
@@ -260,7 +263,10 @@ export class TestRedisCluster {
     const child = spawn(
       'redis-server',
       [
-        ...['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
+        ...(this.options.tls
+          ? [...tlsServerArguments(this.options.tls, port), '--tls-cluster', 'yes']
+          : ['--port', String(port)]),
+        ...['--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
         ...['--cluster-enabled', 'yes', '--cluster-port', String(busPort)],
         ...['--cluster-config-file', join(this.dir, `nodes-${port}.conf`)],
         ...['--cluster-node-timeout', String(this.options.nodeTimeoutMs ?? 2_000)],
@@ -286,6 +292,11 @@ export class TestRedisCluster {
       }
     }
   }
+}
+
+/** A node's client port in CLUSTER SHARDS: `tls-port` on a TLS-only node (its plain `port` is 0 or absent). */
+function portOf(node: Record<string, unknown>): number {
+  return Number(node.port || node['tls-port']);
 }
 
 /** A RESP map given as a flat [name, value, ...] array (CLUSTER SHARDS), as an object. */

@@ -8,6 +8,7 @@ import type { RedisClient as RedisClientType } from '../storage/redis-client.fac
 import { FaultProxy } from './fault-proxy.js';
 import { freePort } from './free-port.js';
 import { APP_PASSWORD, APP_USER, HARNESS_PASSWORD, aclArguments } from './acl.js';
+import { tlsClientSocket, tlsServerArguments, type TlsFiles } from './tls-certs.js';
 
 const SENTINEL_PASSWORD = 'sentinel-password';
 export const TEST_SENTINEL_MASTER = 'mymaster';
@@ -34,6 +35,8 @@ export class TestRedisSentinel {
     readonly sentinels: Proc[],
     private readonly dir: string,
     private readonly prefix: string,
+    /** TLS only on every data node and sentinel (the app then sets `sentinel.tls` and trusts the CA). */
+    readonly tls: TlsFiles | undefined,
   ) {}
 
   /** Between the first replica and the master when started with `replicaThroughProxy` (blackhole it to cut it). */
@@ -43,23 +46,27 @@ export class TestRedisSentinel {
    * `replicaThroughProxy`: the replica reaches the master through a {@link FaultProxy}, so that a test can hold
    * back the replication stream (a frozen replica would still find it in its socket buffer when it resumes).
    */
-  static async start(options: { prefix: string; replicaThroughProxy?: boolean }): Promise<TestRedisSentinel> {
+  static async start(options: {
+    prefix: string;
+    replicaThroughProxy?: boolean;
+    tls?: TlsFiles;
+  }): Promise<TestRedisSentinel> {
     const dir = mkdtempSync(join(tmpdir(), 'redis-sentinel-'));
-    const group = new TestRedisSentinel([], [], dir, options.prefix);
+    const group = new TestRedisSentinel([], [], dir, options.prefix, options.tls);
     try {
       const masterPort = await freePort();
       group.data.push(group.spawnData(masterPort, options.prefix, undefined));
-      await untilAnswering(masterPort, HARNESS_PASSWORD);
+      await group.untilAnswering(masterPort, HARNESS_PASSWORD);
       const replicaPort = await freePort();
       if (options.replicaThroughProxy) group.replicationLink = await FaultProxy.start(masterPort);
       group.data.push(
         group.spawnData(replicaPort, options.prefix, group.replicationLink?.port ?? masterPort),
       );
-      await untilAnswering(replicaPort, HARNESS_PASSWORD);
+      await group.untilAnswering(replicaPort, HARNESS_PASSWORD);
       // Sentinels learn of replicas from the master's INFO (every 10 s): the replica must be there before them.
       await group.untilReplicating(replicaPort);
       for (let i = 0; i < 3; i++) group.sentinels.push(await group.spawnSentinel(masterPort));
-      for (const sentinel of group.sentinels) await untilAnswering(sentinel.port, SENTINEL_PASSWORD);
+      for (const sentinel of group.sentinels) await group.untilAnswering(sentinel.port, SENTINEL_PASSWORD);
       await group.untilSentinelsAgree(masterPort);
       return group;
     } catch (error) {
@@ -78,7 +85,7 @@ export class TestRedisSentinel {
     for (const sentinel of this.sentinels) {
       if (!alive(sentinel)) continue;
       try {
-        const client = await connect(sentinel.port, SENTINEL_PASSWORD);
+        const client = await this.connect(sentinel.port, SENTINEL_PASSWORD);
         try {
           const reply = (await client.sendCommand([
             'SENTINEL',
@@ -99,7 +106,7 @@ export class TestRedisSentinel {
   /** SENTINEL FAILOVER, then waits until the sentinels report the other node as master and it accepts writes. */
   async failover(timeoutMs = 20_000): Promise<number> {
     const before = await this.masterPort();
-    const sentinel = await connect(this.sentinels[0].port, SENTINEL_PASSWORD);
+    const sentinel = await this.connect(this.sentinels[0].port, SENTINEL_PASSWORD);
     try {
       await sentinel.sendCommand(['SENTINEL', 'FAILOVER', this.masterName]);
     } finally {
@@ -113,7 +120,7 @@ export class TestRedisSentinel {
     const index = this.data.findIndex((p) => p.port === port);
     if (index < 0 || alive(this.data[index])) return;
     this.data[index] = this.spawnData(port, this.prefix, await this.masterPort());
-    await untilAnswering(port, HARNESS_PASSWORD);
+    await this.untilAnswering(port, HARNESS_PASSWORD);
     await this.untilReplicating(port);
   }
 
@@ -142,7 +149,7 @@ export class TestRedisSentinel {
       try {
         const port = await this.masterPort();
         if (port !== previous) {
-          const client = await connect(port, HARNESS_PASSWORD);
+          const client = await this.connect(port, HARNESS_PASSWORD);
           try {
             if (String(await client.sendCommand(['ROLE'])).startsWith('master')) return port;
           } finally {
@@ -159,7 +166,7 @@ export class TestRedisSentinel {
 
   /** A harness connection to a data node (default user). */
   admin(port: number): Promise<RedisClientType> {
-    return connect(port, HARNESS_PASSWORD);
+    return this.connect(port, HARNESS_PASSWORD);
   }
 
   async stop(): Promise<void> {
@@ -173,7 +180,8 @@ export class TestRedisSentinel {
     const child = spawn(
       'redis-server',
       [
-        ...['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
+        ...(this.tls ? tlsServerArguments(this.tls, port) : ['--port', String(port)]),
+        ...['--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
         ...aclArguments(prefix),
         ...['--masterauth', HARNESS_PASSWORD, '--repl-diskless-sync-delay', '0', '--dir', this.dir],
         ...(replicaOf ? ['--replicaof', '127.0.0.1', String(replicaOf)] : []),
@@ -189,7 +197,17 @@ export class TestRedisSentinel {
     writeFileSync(
       conf,
       [
-        `port ${port}`,
+        ...(this.tls
+          ? [
+              'port 0',
+              `tls-port ${port}`,
+              `tls-cert-file ${this.tls.certFile}`,
+              `tls-key-file ${this.tls.keyFile}`,
+              `tls-ca-cert-file ${this.tls.caFile}`,
+              'tls-auth-clients no',
+              'tls-replication yes',
+            ]
+          : [`port ${port}`]),
         'bind 127.0.0.1',
         `requirepass ${SENTINEL_PASSWORD}`,
         `sentinel monitor ${this.masterName} 127.0.0.1 ${masterPort} 2`,
@@ -208,7 +226,7 @@ export class TestRedisSentinel {
   private async untilReplicating(replicaPort: number): Promise<void> {
     const deadline = Date.now() + 10_000;
     for (;;) {
-      const client = await connect(replicaPort, HARNESS_PASSWORD);
+      const client = await this.connect(replicaPort, HARNESS_PASSWORD);
       try {
         if ((await client.info('replication')).includes('master_link_status:up')) return;
       } finally {
@@ -224,7 +242,7 @@ export class TestRedisSentinel {
     for (;;) {
       let agreeing = 0;
       for (const sentinel of this.sentinels) {
-        const client = await connect(sentinel.port, SENTINEL_PASSWORD);
+        const client = await this.connect(sentinel.port, SENTINEL_PASSWORD);
         try {
           const master = pairsOf(
             (await client.sendCommand(['SENTINEL', 'MASTER', this.masterName])) as string[],
@@ -240,37 +258,38 @@ export class TestRedisSentinel {
       await sleep(200);
     }
   }
+
+  /** A harness connection (TLS trusting the test CA when the group serves TLS). */
+  private async connect(port: number, password: string): Promise<RedisClientType> {
+    const client = createClient({
+      url: `${this.tls ? 'rediss' : 'redis'}://127.0.0.1:${port}`,
+      RESP: 2,
+      password,
+      socket: { reconnectStrategy: false, connectTimeout: 500, ...tlsClientSocket(this.tls) },
+    }) as RedisClientType;
+    client.on('error', () => undefined);
+    await client.connect();
+    return client;
+  }
+
+  private async untilAnswering(port: number, password: string): Promise<void> {
+    const deadline = Date.now() + 5_000;
+    for (;;) {
+      try {
+        const client = await this.connect(port, password);
+        await client.ping();
+        client.destroy();
+        return;
+      } catch {
+        if (Date.now() > deadline) throw new Error(`redis on ${port} did not start`);
+        await sleep(25);
+      }
+    }
+  }
 }
 
 function alive(proc: Proc): boolean {
   return proc.process.exitCode === null && proc.process.signalCode === null;
-}
-
-async function connect(port: number, password: string): Promise<RedisClientType> {
-  const client = createClient({
-    url: `redis://127.0.0.1:${port}`,
-    RESP: 2,
-    password,
-    socket: { reconnectStrategy: false, connectTimeout: 500 },
-  }) as RedisClientType;
-  client.on('error', () => undefined);
-  await client.connect();
-  return client;
-}
-
-async function untilAnswering(port: number, password: string): Promise<void> {
-  const deadline = Date.now() + 5_000;
-  for (;;) {
-    try {
-      const client = await connect(port, password);
-      await client.ping();
-      client.destroy();
-      return;
-    } catch {
-      if (Date.now() > deadline) throw new Error(`redis on ${port} did not start`);
-      await sleep(25);
-    }
-  }
 }
 
 function pairsOf(flat: string[]): Record<string, string> {

@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -78,4 +78,28 @@ export function makeTlsFiles(): TlsFiles {
     keyFile: join(dir, 'server.key'),
     remove: () => rmSync(dir, { recursive: true, force: true }),
   };
+}
+
+/**
+ * `redis-server` arguments serving TLS only on `port` with the test certificate (clients are not asked for one).
+ * `tls-replication` and `tls-cluster` make replicas, sentinels and the cluster bus speak TLS too.
+ */
+export function tlsServerArguments(files: TlsFiles, port: number): string[] {
+  return [
+    ...['--port', '0', '--tls-port', String(port)],
+    ...[
+      '--tls-cert-file',
+      files.certFile,
+      '--tls-key-file',
+      files.keyFile,
+      '--tls-ca-cert-file',
+      files.caFile,
+    ],
+    ...['--tls-auth-clients', 'no', '--tls-replication', 'yes'],
+  ];
+}
+
+/** The socket options of a harness client trusting the test CA (nothing without TLS). */
+export function tlsClientSocket(files: TlsFiles | undefined): { tls?: true; ca?: Buffer } {
+  return files ? { tls: true, ca: readFileSync(files.caFile) } : {};
 }
