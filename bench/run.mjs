@@ -4,10 +4,13 @@
 // Modes:
 //   l1        our RedisCacheModule, default L1 on (after warm-up every request is an L1 hit, ~0 Redis commands)
 //   l2        the same with CACHE_L1_MAX_ENTRIES=0 (every request an L2 hit: one MGET)
+//   l2-redis-cluster, l2-sentinel
+//             l2 on a Redis Cluster (3 masters + 3 replicas) and on a Sentinel group (1 master + 1 replica + 3
+//             sentinels) instead of the one server, both from redis-server via @jobboard/redis-cache/testing
 //   official  the same app with the official @nestjs/cache-manager CacheInterceptor + Keyv/@keyv/redis
 //   off       the same app with caching off (a database query per request)
 //   ceiling   a plain node:http server returning the same bytes
-//   cluster   two instances of `l1` on one Redis and one CACHE_PREFIX, loaded at the same time by two autocannon
+//   fleet     two instances of `l1` on one Redis and one CACHE_PREFIX, loaded at the same time by two autocannon
 //             processes with half the connections each (a coherence check before each round's load)
 // All six are interleaved in every round (the order rotates). Medians of req/s, p50/p99 latency and server CPU per
 // request; Redis commands per hit and per miss (INFO commandstats) for l1, l2 and official, and per request under
@@ -19,6 +22,7 @@ import { spawn } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { createClient } from '@redis/client';
 import { freePort, spawnApp, startAppCluster } from '../scripts/app-cluster.mjs';
@@ -34,6 +38,7 @@ import {
   versionOf,
   gitCommit,
 } from './lib.mjs';
+import { standaloneDeployment, startClusterDeployment, startSentinelDeployment } from './topologies.mjs';
 
 const { values: opts } = parseArgs({
   options: {
@@ -47,6 +52,8 @@ const DURATION = Number(opts.duration);
 const CONNECTIONS = Number(opts.connections);
 const ROUNDS = Number(opts.rounds);
 const WARMUP_S = 2;
+/** Sequential hits per mode for the commands and the latency of a lone hit. */
+const LONE_HITS = 500;
 const PATH = '/api/jobs?skip=0&limit=20&location=Berlin';
 const AUTOCANNON = join(root, 'node_modules/autocannon/autocannon.js');
 
@@ -54,24 +61,33 @@ const AUTOCANNON = join(root, 'node_modules/autocannon/autocannon.js');
 const MODE_ENV = {
   l1: {},
   l2: { CACHE_L1_MAX_ENTRIES: '0' },
+  'l2-redis-cluster': { CACHE_L1_MAX_ENTRIES: '0' },
+  'l2-sentinel': { CACHE_L1_MAX_ENTRIES: '0' },
   official: { CACHE_ENABLED: 'false' },
   off: { CACHE_ENABLED: 'false' },
 };
 /** The process each mode runs: the product's entry point, or the bench-only one that adds the peer interceptor. */
 const MODE_ENTRY = { official: join(root, 'bench/peers/official-cache.mjs') };
+/** Modes on a Redis deployment of their own (its env replaces REDIS_URL); the others share the one server. */
+const MODE_DEPLOYMENT = {
+  'l2-redis-cluster': startClusterDeployment,
+  'l2-sentinel': startSentinelDeployment,
+};
 const APP_MODES = Object.keys(MODE_ENV);
 const SINGLE_MODES = [...APP_MODES, 'ceiling'];
-const ROTATION = [...SINGLE_MODES, 'cluster'];
-const CLUSTER_SIZE = 2;
+const ROTATION = [...SINGLE_MODES, 'fleet'];
+const FLEET_SIZE = 2;
 /** Runs during which other programs used more than this percent of all cores are marked in the report. */
 const FOREIGN_FLAG_PERCENT = 10;
-/** Redis commands that are not the request path: the harness's own and the invalidation bus's heartbeat. */
-const NOT_REQUEST_COMMANDS = ['ping', 'config|resetstat', 'info'];
 
 const apps = []; // SpawnedApp / AppCluster handles, stopped at the end
 const children = []; // other processes of ours: redis-server, the ceiling, autocannon
 const cleanups = [];
 let redis;
+/** Where each mode's Redis commands are counted: its own deployment, or the one server (`standalone`). */
+const deployments = {};
+let standalone;
+const deploymentOf = (mode) => deployments[mode] ?? standalone;
 const log = (...args) => console.log('[bench]', ...args);
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -122,6 +138,12 @@ const machineText = (m) =>
   `CPU of all cores: ${m.busyPercent}% busy = server ${m.targetPercent}% + autocannon ${m.autocannonPercent}% + ` +
   `rest of bench ${m.restOfBenchPercent}% + other programs ${m.foreignPercent}%; steal ${m.stealPercent}%`;
 
+/** The q-quantile (0..1) of `values`, nearest rank. */
+function percentile(values, q) {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))];
+}
+
 function median(values) {
   const sorted = [...values].sort((a, b) => a - b);
   const mid = Math.floor(sorted.length / 2);
@@ -159,27 +181,16 @@ function autocannon(url, duration, connections) {
   });
 }
 
-/** Redis calls since the last CONFIG RESETSTAT, without the harness's own and the bus heartbeat. */
-async function redisCalls() {
-  const info = await redis.info('commandstats');
-  let calls = 0;
-  const byCommand = {};
-  for (const match of info.matchAll(/^cmdstat_([a-z|-]+):calls=(\d+)/gm)) {
-    if (NOT_REQUEST_COMMANDS.includes(match[1])) continue;
-    calls += Number(match[2]);
-    byCommand[match[1]] = Number(match[2]);
-  }
-  return { calls, byCommand };
-}
-
 /**
  * One measured run: a warm-up, then every target loaded at the same time, each by its own autocannon process with
  * its share of the connections. CPU per request is per target (its process's CPU over its own requests).
  */
-async function measure(targets) {
+async function measure(targets, deployment = standalone) {
   await Promise.all(targets.map((t) => autocannon(t.url, WARMUP_S, t.connections)));
-  await redis.configResetStat();
+  await deployment.resetStats();
   const cpuBefore = targets.map((t) => cpuMicros(t.pid) ?? 0);
+  const redisCpu = () => deployment.pids.reduce((sum, pid) => sum + (cpuMicros(pid) ?? 0), 0);
+  const redisCpuBefore = redisCpu();
   const machineBefore = machineCpuMicros();
   const ownBefore = ownCpuMicros();
   const benchBefore = benchCpuMicros();
@@ -187,6 +198,7 @@ async function measure(targets) {
   const results = await Promise.all(targets.map((t) => autocannon(t.url, DURATION, t.connections)));
   const wallMs = Date.now() - started;
   const cpu = targets.map((t, i) => (cpuMicros(t.pid) ?? 0) - cpuBefore[i]);
+  const redisCpuMicros = redisCpu() - redisCpuBefore;
   const machineAfter = machineCpuMicros();
   const benchAfter = benchCpuMicros();
   const capacity = wallMs * 1e3 * os.cpus().length;
@@ -205,7 +217,7 @@ async function measure(targets) {
     foreignPercent: round1(((busy - own - harness - loadGenerator) / capacity) * 100),
     stealPercent: round1(((machineAfter.steal - machineBefore.steal) / capacity) * 100),
   };
-  const redisLoad = await redisCalls();
+  const redisLoad = await deployment.requestCalls();
   const perTarget = results.map((result, i) => ({
     reqPerSec: result.requests.average,
     p50: result.latency.p50,
@@ -222,7 +234,9 @@ async function measure(targets) {
     wallMs,
     machine,
     redisCommandsPerRequest: redisLoad.calls / total,
+    redisCpuMicrosPerRequest: redisCpuMicros / total,
     redisCommands: redisLoad.byCommand,
+    redisCommandsByNode: redisLoad.byNode,
   };
 }
 
@@ -241,10 +255,10 @@ const escapeXml = (text) =>
 
 /** A bar per mode: median req/s, with a line from the slowest to the fastest round. Hand-written SVG. */
 function barChart(title, subtitle, bars) {
-  const width = 720;
-  const height = 380;
   const left = 70;
   const right = 20;
+  const width = Math.max(720, left + right + bars.length * 110); // room for a label like "l2-redis-cluster"
+  const height = 380;
   const top = 50;
   const bottom = 70;
   const plotW = width - left - right;
@@ -342,6 +356,14 @@ async function main() {
     }
   }
   const redisVersion = (await redis.info('server')).match(/redis_version:(\S+)/)?.[1];
+  standalone = standaloneDeployment(redis, redisPort, redisServer.pid);
+  for (const [mode, start] of Object.entries(MODE_DEPLOYMENT)) {
+    const deployment = await start(`bench-${mode}:`);
+    cleanups.push(deployment.stop);
+    for (const pid of deployment.pids) ownPids.add(pid);
+    deployments[mode] = deployment;
+    log(`${mode}: ${deployment.describe} started`);
+  }
 
   // One binary and configuration for every app mode; only MODE_ENV (and the cache prefix) differs. Request
   // logging stays on.
@@ -352,18 +374,32 @@ async function main() {
     LOG_LEVEL: 'info',
     MIGRATE_ON_START: 'false',
   };
-  const envOf = (mode, prefix = mode) => ({
-    ...baseEnv,
-    CACHE_PREFIX: `bench-${prefix}:`,
-    ...MODE_ENV[mode],
-  });
+  const envOf = (mode, prefix = mode) => {
+    const env = { ...baseEnv, CACHE_PREFIX: `bench-${prefix}:`, ...MODE_ENV[mode] };
+    if (!deployments[mode]) return env;
+    delete env.REDIS_URL;
+    return { ...env, ...deployments[mode].env };
+  };
+  /** A deployment's env as printed: URLs without their passwords, and no password variable. */
+  const printable = (env) =>
+    Object.fromEntries(
+      Object.entries(env).map(([k, v]) => [
+        k,
+        /PASSWORD/.test(k) ? '***' : v.includes('://') ? v.split(',').map(redactUrl).join(',') : v,
+      ]),
+    );
   log('app environment (on top of PATH, HOME, HOST=127.0.0.1, PORT):', {
     ...baseEnv,
     DATABASE_URL: redactUrl(databaseUrl),
   });
   for (const mode of APP_MODES)
-    log(`  ${mode}: CACHE_PREFIX=bench-${mode}: ${JSON.stringify(MODE_ENV[mode])}`);
-  log(`  cluster: ${CLUSTER_SIZE} x l1, CACHE_PREFIX=bench-cluster: (shared)`);
+    log(
+      `  ${mode}: CACHE_PREFIX=bench-${mode}: ${JSON.stringify({
+        ...MODE_ENV[mode],
+        ...(deployments[mode] ? printable(deployments[mode].env) : {}),
+      })}`,
+    );
+  log(`  fleet: ${FLEET_SIZE} x l1, CACHE_PREFIX=bench-fleet: (shared)`);
 
   const servers = {};
   for (const mode of APP_MODES) {
@@ -372,11 +408,11 @@ async function main() {
     ownPids.add(app.process.pid);
     servers[mode] = { url: app.baseUrl, pid: app.process.pid, app };
   }
-  const cluster = await startAppCluster(CLUSTER_SIZE, envOf('l1', 'cluster'), { timeoutMs: 60_000 });
-  apps.push(cluster);
-  for (const app of cluster.instances) ownPids.add(app.process.pid);
-  const clusterNodes = cluster.instances.map((app, i) => ({
-    name: `cluster#${i + 1}`,
+  const fleet = await startAppCluster(FLEET_SIZE, envOf('l1', 'fleet'), { timeoutMs: 60_000 });
+  apps.push(fleet);
+  for (const app of fleet.instances) ownPids.add(app.process.pid);
+  const fleetNodes = fleet.instances.map((app, i) => ({
+    name: `fleet#${i + 1}`,
     url: app.baseUrl,
     pid: app.process.pid,
     app,
@@ -385,14 +421,14 @@ async function main() {
     'started',
     [
       ...APP_MODES.map((m) => `${m} pid ${servers[m].pid}`),
-      ...clusterNodes.map((n) => `${n.name} pid ${n.pid}`),
+      ...fleetNodes.map((n) => `${n.name} pid ${n.pid}`),
     ].join(', '),
   );
 
-  // Byte-identical bodies, checked before any load: every app mode and every cluster instance (fetched twice, so
+  // Byte-identical bodies, checked before any load: every app mode and every fleet instance (fetched twice, so
   // the second answer comes from the cache where there is one), then the ceiling.
   const bodies = {};
-  for (const target of [...APP_MODES.map((m) => ({ name: m, url: servers[m].url })), ...clusterNodes]) {
+  for (const target of [...APP_MODES.map((m) => ({ name: m, url: servers[m].url })), ...fleetNodes]) {
     await getBody(target.url);
     await sleep(50);
     bodies[target.name] = await getBody(target.url);
@@ -423,28 +459,39 @@ async function main() {
       .join(' '),
   );
 
-  // Redis commands per hit and per miss, one app at a time (the others idle).
-  const commandsPer = async (url, paths) => {
-    await redis.configResetStat();
-    for (const path of paths) await (await fetch(url + path)).text();
+  // Redis commands per hit and per miss, one app at a time (the others idle), one request at a time: each hit is
+  // then a lone hit (no concurrent request to share its Redis read with), so its latency is the topology's own
+  // cost of a hit (under load, concurrent hits of one key share one read).
+  const commandsPer = async (mode, paths) => {
+    const deployment = deploymentOf(mode);
+    await deployment.resetStats();
+    const latencies = [];
+    for (const path of paths) {
+      const started = performance.now();
+      await (await fetch(servers[mode].url + path)).text();
+      latencies.push(performance.now() - started);
+    }
     await sleep(100);
-    const { calls, byCommand } = await redisCalls();
-    return { perRequest: calls / paths.length, byCommand };
+    const { calls, byCommand } = await deployment.requestCalls();
+    const ms = (q) => Number(percentile(latencies, q).toFixed(2));
+    return { perRequest: calls / paths.length, byCommand, latencyMs: { p50: ms(0.5), p99: ms(0.99) } };
   };
   const roundTrips = {};
-  for (const mode of ['l1', 'l2', 'official']) {
+  for (const mode of ['l1', 'l2', ...Object.keys(MODE_DEPLOYMENT), 'official']) {
     await (await fetch(servers[mode].url + PATH)).text(); // the hit key is warm in every tier the mode has
     const hits = await commandsPer(
-      servers[mode].url,
-      Array.from({ length: 200 }, () => PATH),
+      mode,
+      Array.from({ length: LONE_HITS }, () => PATH),
     );
     const misses = await commandsPer(
-      servers[mode].url,
+      mode,
       Array.from({ length: 200 }, (_, i) => `/api/jobs?skip=${1000 + i}&limit=20&location=Berlin`),
     );
     roundTrips[mode] = {
       perHit: hits.perRequest,
       perMiss: misses.perRequest,
+      loneHitMs: hits.latencyMs,
+      loneMissMs: misses.latencyMs,
       hitCommands: hits.byCommand,
       missCommands: misses.byCommand,
     };
@@ -454,28 +501,29 @@ async function main() {
     Object.entries(roundTrips)
       .map(
         ([m, t]) =>
-          `${m} ${t.perHit.toFixed(2)} ${JSON.stringify(t.hitCommands)} / ${t.perMiss.toFixed(2)} ${JSON.stringify(t.missCommands)}`,
+          `${m} ${t.perHit.toFixed(2)} ${JSON.stringify(t.hitCommands)} / ${t.perMiss.toFixed(2)} ` +
+          `${JSON.stringify(t.missCommands)}, lone hit p50 ${t.loneHitMs.p50} p99 ${t.loneHitMs.p99} ms`,
       )
       .join('; '),
   );
 
-  // Interleaved rounds; the order rotates so no mode always runs first or last. The cluster is one slot of the
+  // Interleaved rounds; the order rotates so no mode always runs first or last. The fleet is one slot of the
   // rotation: a coherence check, then both instances loaded at once with half the connections each.
   const runs = Object.fromEntries(ROTATION.map((m) => [m, []]));
   const coherence = [];
-  const perInstance = Math.floor(CONNECTIONS / CLUSTER_SIZE);
+  const perInstance = Math.floor(CONNECTIONS / FLEET_SIZE);
   const parentCpuBefore = process.cpuUsage();
   for (let round = 0; round < ROUNDS; round++) {
     const order = ROTATION.map((_, i) => ROTATION[(i + round) % ROTATION.length]);
     for (const mode of order) {
-      if (mode === 'cluster') {
+      if (mode === 'fleet') {
         // Warm both first: since the last round the entry may have outlived the route's TTL in Redis (and so in
         // L1), and the first GET is then a MISS on one instance and an L2 hit on the other (recorded, not a
         // failure). Then both must answer HIT with the same bytes.
         const warming = [];
-        for (const node of clusterNodes) warming.push({ name: node.name, ...(await getBody(node.url)) });
+        for (const node of fleetNodes) warming.push({ name: node.name, ...(await getBody(node.url)) });
         const answers = [];
-        for (const node of clusterNodes) answers.push({ name: node.name, ...(await getBody(node.url)) });
+        for (const node of fleetNodes) answers.push({ name: node.name, ...(await getBody(node.url)) });
         const check = {
           round: round + 1,
           warmingXcache: warming.map((a) => `${a.name}=${a.xcache}`).join(' '),
@@ -485,12 +533,12 @@ async function main() {
         };
         coherence.push(check);
         log(
-          `round ${round + 1} cluster coherence (before load): warming ${check.warmingXcache}, then ${check.xcache}, ` +
+          `round ${round + 1} fleet coherence (before load): warming ${check.warmingXcache}, then ${check.xcache}, ` +
             `bytes identical: ${check.identical}` +
             (check.allHit && check.identical ? '' : '  <-- FAILED'),
         );
         const measured = await measure(
-          clusterNodes.map((n) => ({ url: n.url + PATH, pid: n.pid, connections: perInstance })),
+          fleetNodes.map((n) => ({ url: n.url + PATH, pid: n.pid, connections: perInstance })),
         );
         const [a, b] = measured.perTarget;
         const run = {
@@ -506,11 +554,12 @@ async function main() {
           wallMs: measured.wallMs,
           machine: measured.machine,
           redisCommandsPerRequest: measured.redisCommandsPerRequest,
+          redisCpuMicrosPerRequest: measured.redisCpuMicrosPerRequest,
           redisCommands: measured.redisCommands,
         };
-        runs.cluster.push(run);
+        runs.fleet.push(run);
         log(
-          `round ${round + 1} cluster: ${Math.round(run.reqPerSec)} req/s aggregate ` +
+          `round ${round + 1} fleet: ${Math.round(run.reqPerSec)} req/s aggregate ` +
             `(#1 ${Math.round(a.reqPerSec)} p50 ${a.p50} p99 ${a.p99} ms ${a.cpuMicrosPerRequest.toFixed(1)} us/req; ` +
             `#2 ${Math.round(b.reqPerSec)} p50 ${b.p50} p99 ${b.p99} ms ${b.cpuMicrosPerRequest.toFixed(1)} us/req), ` +
             `Redis cmds/req ${run.redisCommandsPerRequest.toFixed(4)}, non-2xx ${run.non2xx}, errors ${run.errors}; ` +
@@ -518,15 +567,18 @@ async function main() {
         );
         continue;
       }
-      const measured = await measure([
-        { url: servers[mode].url + PATH, pid: servers[mode].pid, connections: CONNECTIONS },
-      ]);
+      const measured = await measure(
+        [{ url: servers[mode].url + PATH, pid: servers[mode].pid, connections: CONNECTIONS }],
+        deploymentOf(mode),
+      );
       const run = {
         ...measured.perTarget[0],
         wallMs: measured.wallMs,
         machine: measured.machine,
         redisCommandsPerRequest: measured.redisCommandsPerRequest,
+        redisCpuMicrosPerRequest: measured.redisCpuMicrosPerRequest,
         redisCommands: measured.redisCommands,
+        redisCommandsByNode: measured.redisCommandsByNode,
       };
       runs[mode].push(run);
       log(
@@ -581,6 +633,10 @@ async function main() {
     p99: median(list.map((r) => r.p99)),
     cpuMicrosPerRequest: round1(median(list.map((r) => r.cpuMicrosPerRequest))),
     redisCommandsPerRequest: Number(median(list.map((r) => r.redisCommandsPerRequest)).toFixed(4)),
+    redisCpuMicrosPerRequest:
+      list[0]?.redisCpuMicrosPerRequest === undefined
+        ? null
+        : round1(median(list.map((r) => r.redisCpuMicrosPerRequest))),
     non2xx: list.reduce((s, r) => s + r.non2xx, 0),
     errors: list.reduce((s, r) => s + r.errors + (r.timeouts ?? 0), 0),
     machine: list[0]?.machine
@@ -590,16 +646,16 @@ async function main() {
       : undefined,
   });
   const summary = Object.fromEntries(SINGLE_MODES.map((m) => [m, summarize(runs[m])]));
-  const clusterSummary = {
+  const fleetSummary = {
     aggregate: {
-      ...summarize(runs.cluster.map((r) => ({ ...r, p50: NaN, p99: NaN }))),
+      ...summarize(runs.fleet.map((r) => ({ ...r, p50: NaN, p99: NaN }))),
       p50: null,
       p99: null,
     },
-    instances: clusterNodes.map((node, i) => ({
+    instances: fleetNodes.map((node, i) => ({
       name: node.name,
       ...summarize(
-        runs.cluster.map((r) => ({ ...r.instances[i], redisCommandsPerRequest: r.redisCommandsPerRequest })),
+        runs.fleet.map((r) => ({ ...r.instances[i], redisCommandsPerRequest: r.redisCommandsPerRequest })),
       ),
     })),
     coherence,
@@ -623,7 +679,28 @@ async function main() {
     offVsL1CpuPerRequest: ratio(summary.off.cpuMicrosPerRequest, l1.cpuMicrosPerRequest),
     l2VsL1CpuPerRequest: ratio(l2.cpuMicrosPerRequest, l1.cpuMicrosPerRequest),
     l1VsCeilingCpuPerRequest: ratio(l1.cpuMicrosPerRequest, summary.ceiling.cpuMicrosPerRequest),
-    clusterAggregateVsL1ReqPerSec: ratio(clusterSummary.aggregate.reqPerSec, l1.reqPerSec),
+    fleetAggregateVsL1ReqPerSec: ratio(fleetSummary.aggregate.reqPerSec, l1.reqPerSec),
+    // The L2 hit on the other topologies against the one server (same build, same L1-off configuration).
+    l2RedisClusterVsL2ReqPerSec: ratio(summary['l2-redis-cluster'].reqPerSec, l2.reqPerSec),
+    l2SentinelVsL2ReqPerSec: ratio(summary['l2-sentinel'].reqPerSec, l2.reqPerSec),
+    l2RedisClusterVsL2CpuPerRequest: ratio(
+      summary['l2-redis-cluster'].cpuMicrosPerRequest,
+      l2.cpuMicrosPerRequest,
+    ),
+    l2SentinelVsL2CpuPerRequest: ratio(summary['l2-sentinel'].cpuMicrosPerRequest, l2.cpuMicrosPerRequest),
+    l2RedisClusterVsL2RedisCpuPerRequest: ratio(
+      summary['l2-redis-cluster'].redisCpuMicrosPerRequest,
+      l2.redisCpuMicrosPerRequest,
+    ),
+    l2RedisClusterVsL2LoneHitP50: ratio(
+      roundTrips['l2-redis-cluster'].loneHitMs.p50,
+      roundTrips.l2.loneHitMs.p50,
+    ),
+    l2SentinelVsL2LoneHitP50: ratio(roundTrips['l2-sentinel'].loneHitMs.p50, roundTrips.l2.loneHitMs.p50),
+    l2SentinelVsL2RedisCpuPerRequest: ratio(
+      summary['l2-sentinel'].redisCpuMicrosPerRequest,
+      l2.redisCpuMicrosPerRequest,
+    ),
   };
   const targets = [
     {
@@ -647,7 +724,22 @@ async function main() {
       met: roundTrips.l2.perHit >= 0.95 && roundTrips.l2.perHit <= 1.05,
     },
     {
-      name: 'cluster: both instances HIT with identical bytes before every round',
+      // Counters and entry in one MGET on one server or Sentinel's master; on Cluster the client splits it into one
+      // MGET per slot, sent together (the counters' slot, the entry's slot): 2.
+      name: 'l2-sentinel Redis commands per hit ~1 (0.95-1.05); l2-redis-cluster at most 2 (one MGET per slot, sent together)',
+      value: `${roundTrips['l2-sentinel'].perHit.toFixed(2)}; ${roundTrips['l2-redis-cluster'].perHit.toFixed(2)}`,
+      met:
+        roundTrips['l2-sentinel'].perHit >= 0.95 &&
+        roundTrips['l2-sentinel'].perHit <= 1.05 &&
+        roundTrips['l2-redis-cluster'].perHit <= 2.05,
+    },
+    {
+      name: "a lone L2 hit on Cluster and on Sentinel within 1.25x of one server's (p50)",
+      value: `${ratios.l2RedisClusterVsL2LoneHitP50}x, ${ratios.l2SentinelVsL2LoneHitP50}x`,
+      met: ratios.l2RedisClusterVsL2LoneHitP50 <= 1.25 && ratios.l2SentinelVsL2LoneHitP50 <= 1.25,
+    },
+    {
+      name: 'fleet: both instances HIT with identical bytes before every round',
       value: `${coherence.filter((c) => c.allHit && c.identical).length}/${coherence.length}`,
       met: coherence.every((c) => c.allHit && c.identical),
     },
@@ -657,7 +749,7 @@ async function main() {
 
   // What capturing the apps' output (spawnApp keeps it in memory) amounted to.
   const capture = {
-    apps: [...APP_MODES.map((m) => [m, servers[m].app]), ...clusterNodes.map((n) => [n.name, n.app])].map(
+    apps: [...APP_MODES.map((m) => [m, servers[m].app]), ...fleetNodes.map((n) => [n.name, n.app])].map(
       ([name, app]) => {
         const output = app.output();
         const warnOrError = output.match(/^.*"level":[456]0\b.*$/gm) ?? [];
@@ -674,7 +766,7 @@ async function main() {
   };
   log('captured app output:', JSON.stringify(capture));
 
-  const clusterOrder = 'interleaved: one slot of the rotation in every round, like the single-instance modes';
+  const fleetOrder = 'interleaved: one slot of the rotation in every round, like the single-instance modes';
   const environment = {
     command:
       `${serverUrlFrom}=${redactUrl(serverUrl)} npm run bench -- --duration ${DURATION} ` +
@@ -708,9 +800,12 @@ async function main() {
     load:
       `autocannon -c ${CONNECTIONS} -d ${DURATION} (separate process, same machine), ${ROUNDS} interleaved rounds, ` +
       `${WARMUP_S} s warm-up each`,
-    cluster:
-      `${CLUSTER_SIZE} instances of l1 (separate processes, one Redis, one CACHE_PREFIX), each loaded by its own ` +
-      `autocannon -c ${perInstance} -d ${DURATION} at the same time; ${clusterOrder}`,
+    topologies: Object.fromEntries(
+      [['l2', standalone], ...Object.entries(deployments)].map(([m, d]) => [m, d.describe]),
+    ),
+    fleet:
+      `${FLEET_SIZE} instances of l1 (separate processes, one Redis, one CACHE_PREFIX), each loaded by its own ` +
+      `autocannon -c ${perInstance} -d ${DURATION} at the same time; ${fleetOrder}`,
     appConfig:
       'one build (dist/main.js via scripts/app-cluster.mjs spawnApp), NODE_ENV=development, global ValidationPipe + ' +
       'guards + request logging (LOG_LEVEL=info, stdout piped to the bench) on; only CACHE_ENABLED (official, off), ' +
@@ -734,7 +829,7 @@ async function main() {
     roundTrips,
     summary,
     similar,
-    cluster: clusterSummary,
+    fleet: fleetSummary,
     ratios,
     targets,
     capture,
@@ -756,14 +851,22 @@ async function main() {
         value: summary[m].reqPerSec,
         min: summary[m].minReqPerSec,
         max: summary[m].maxReqPerSec,
-        color: { l1: '#1f77b4', l2: '#6baed6', official: '#ff7f0e', off: '#999999', ceiling: '#2ca02c' }[m],
+        color: {
+          l1: '#1f77b4',
+          l2: '#6baed6',
+          'l2-redis-cluster': '#9ecae1',
+          'l2-sentinel': '#c6dbef',
+          official: '#ff7f0e',
+          off: '#999999',
+          ceiling: '#2ca02c',
+        }[m],
       })),
       {
-        label: `cluster (${CLUSTER_SIZE} x l1)`,
+        label: `fleet (${FLEET_SIZE} x l1)`,
         note: 'aggregate',
-        value: clusterSummary.aggregate.reqPerSec,
-        min: clusterSummary.aggregate.minReqPerSec,
-        max: clusterSummary.aggregate.maxReqPerSec,
+        value: fleetSummary.aggregate.reqPerSec,
+        min: fleetSummary.aggregate.minReqPerSec,
+        max: fleetSummary.aggregate.maxReqPerSec,
         color: '#9467bd',
       },
     ],
@@ -775,18 +878,18 @@ async function main() {
     roundTrips[m] ? `${roundTrips[m].perHit.toFixed(2)} / ${roundTrips[m].perMiss.toFixed(2)}` : '-';
   const row = (label, s, tripsText) =>
     `| ${label} | ${s.reqPerSec} | ${s.p50 ?? '-'} | ${s.p99 ?? '-'} | ${s.cpuMicrosPerRequest} | ${tripsText} | ` +
-    `${s.redisCommandsPerRequest} | ${s.non2xx} | ${s.errors} |`;
+    `${s.redisCommandsPerRequest} | ${s.redisCpuMicrosPerRequest ?? '-'} | ${s.non2xx} | ${s.errors} |`;
   const rows = [
     ...SINGLE_MODES.map((m) => row(m, summary[m], trips(m))),
-    ...clusterSummary.instances.map((s) => row(`${s.name} (l1)`, s, '-')),
-    row(`cluster aggregate (${CLUSTER_SIZE} x l1)`, clusterSummary.aggregate, '-'),
+    ...fleetSummary.instances.map((s) => row(`${s.name} (l1)`, s, '-')),
+    row(`fleet aggregate (${FLEET_SIZE} x l1)`, fleetSummary.aggregate, '-'),
   ];
   // A run during which other programs used more than FOREIGN_FLAG_PERCENT of the machine is marked (and kept).
   const cell = (r) =>
     `${Math.round(r.reqPerSec)}${r.machine.foreignPercent > FOREIGN_FLAG_PERCENT ? ` (other programs ${r.machine.foreignPercent}%)` : ''}`;
   const perRoundRows = [
     ...SINGLE_MODES.map((m) => `| ${m} | ${runs[m].map(cell).join(' | ')} |`),
-    `| cluster aggregate | ${runs.cluster.map(cell).join(' | ')} |`,
+    `| fleet aggregate | ${runs.fleet.map(cell).join(' | ')} |`,
   ];
   const contended = ROTATION.flatMap((m) => runs[m]).filter(
     (r) => r.machine.foreignPercent > FOREIGN_FLAG_PERCENT,
@@ -809,18 +912,37 @@ async function main() {
               .join(' ') || '(defaults)'
           }\`${MODE_ENTRY[m] ? ` via bench/peers/${MODE_ENTRY[m].split('/').at(-1)}` : ''}`,
       ).join(', ')}, ceiling = node:http with the same bytes.`,
-      `Cluster: ${environment.cluster}. The machine has ${os.cpus().length} cores: the two instances, the two ` +
+      `Fleet: ${environment.fleet}. The machine has ${os.cpus().length} cores: the two instances, the two ` +
         'autocannon processes and Redis share them, so the aggregate is bounded by CPU, not by the cache.',
       '',
       chartName(chartFile),
       '',
-      '| mode | req/s (median) | p50 ms | p99 ms | server CPU us/req | Redis cmds per hit / miss | Redis cmds/req under load | non-2xx | errors |',
-      '|---|---:|---:|---:|---:|---:|---:|---:|---:|',
+      '| mode | req/s (median) | p50 ms | p99 ms | server CPU us/req | Redis cmds per hit / miss | Redis cmds/req under load | Redis CPU us/req | non-2xx | errors |',
+      '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
       ...rows,
       '',
-      `Cluster instance rows: each instance's own autocannon (-c ${perInstance}); the aggregate's req/s is their sum, ` +
+      `Fleet instance rows: each instance's own autocannon (-c ${perInstance}); the aggregate's req/s is their sum, ` +
         'its CPU us/req both processes over all requests. Redis cmds/req under load: all commands during the measured ' +
-        'run (without PING, the bus heartbeat) over its requests.',
+        "run (without PING, the bus heartbeat) over its requests. Redis CPU us/req: every process of the mode's Redis " +
+        'deployment (on Cluster the 3 masters and 3 replicas, on Sentinel the master, the replica and the sentinels) ' +
+        'over its requests.',
+      '',
+      `Topologies, L2 hit (\`CACHE_L1_MAX_ENTRIES=0\`): ${Object.entries(environment.topologies)
+        .map(([m, d]) => `${m} on ${d}`)
+        .join('; ')}. Against l2 on the one server: req/s Cluster ` +
+        `${ratios.l2RedisClusterVsL2ReqPerSec}x, Sentinel ${ratios.l2SentinelVsL2ReqPerSec}x; server CPU per request ` +
+        `Cluster ${ratios.l2RedisClusterVsL2CpuPerRequest}x, Sentinel ${ratios.l2SentinelVsL2CpuPerRequest}x; Redis CPU ` +
+        `per request Cluster ${ratios.l2RedisClusterVsL2RedisCpuPerRequest}x, Sentinel ` +
+        `${ratios.l2SentinelVsL2RedisCpuPerRequest}x; p99 ${l2.p99} / ${summary['l2-redis-cluster'].p99} / ` +
+        `${summary['l2-sentinel'].p99} ms. Commands per master during Cluster's measured runs (round 1, by port): ` +
+        `${JSON.stringify(runs['l2-redis-cluster'][0].redisCommandsByNode)}. A lone hit (${LONE_HITS} sequential ` +
+        `requests, nothing to share a read with): p50 ${roundTrips.l2.loneHitMs.p50} / ` +
+        `${roundTrips['l2-redis-cluster'].loneHitMs.p50} / ${roundTrips['l2-sentinel'].loneHitMs.p50} ms, p99 ` +
+        `${roundTrips.l2.loneHitMs.p99} / ${roundTrips['l2-redis-cluster'].loneHitMs.p99} / ` +
+        `${roundTrips['l2-sentinel'].loneHitMs.p99} ms (one server / Cluster / Sentinel; Cluster ` +
+        `${ratios.l2RedisClusterVsL2LoneHitP50}x, Sentinel ${ratios.l2SentinelVsL2LoneHitP50}x). Under closed-loop ` +
+        'load concurrent hits of the one key share a read (Redis cmds/req under load), so req/s mostly measures the ' +
+        'app; the lone hit and Redis CPU per request measure the topology.',
       '',
       'Targets:',
       '',
@@ -828,8 +950,8 @@ async function main() {
       '',
       `Ratios (req/s): l1 vs official ${ratios.l1VsOfficialReqPerSec}x, l2 vs official ${ratios.l2VsOfficialReqPerSec}x, ` +
         `l1 vs l2 ${ratios.l1VsL2ReqPerSec}x, l1 vs off ${ratios.l1VsOffReqPerSec}x, l2 vs off ${ratios.l2VsOffReqPerSec}x; ` +
-        `l1 is ${Math.round(ratios.l1OfCeilingReqPerSec * 100)}% of the node:http ceiling; cluster aggregate vs single l1 ` +
-        `${ratios.clusterAggregateVsL1ReqPerSec}x.`,
+        `l1 is ${Math.round(ratios.l1OfCeilingReqPerSec * 100)}% of the node:http ceiling; fleet aggregate vs single l1 ` +
+        `${ratios.fleetAggregateVsL1ReqPerSec}x.`,
       `Similar jobs (\`GET ${similar.path}\`, ${similar.bodyBytes} bytes, cached in JobsService by @Cached on the method): ` +
         `cached ${similar.cached.reqPerSec} req/s, p50 ${similar.cached.p50} ms, p99 ${similar.cached.p99} ms, ` +
         `${similar.cached.cpuMicrosPerRequest} us CPU/req; uncached (CACHE_ENABLED=false) ${similar.uncached.reqPerSec} ` +
@@ -857,7 +979,7 @@ async function main() {
       '|---|---:|---:|---:|---:|---:|---:|',
       ...[
         ...SINGLE_MODES.map((m) => [m, summary[m].machine]),
-        ['cluster (both)', clusterSummary.aggregate.machine],
+        ['fleet (both)', fleetSummary.aggregate.machine],
       ].map(
         ([m, c]) =>
           `| ${m} | ${c.busyPercent} | ${c.targetPercent} | ${c.autocannonPercent} | ${c.restOfBenchPercent} | ` +
@@ -870,7 +992,7 @@ async function main() {
         .map(([m, t]) => `${m} ${JSON.stringify(t.hitCommands)} / ${JSON.stringify(t.missCommands)}`)
         .join(', ')}.`,
       '',
-      `Cluster coherence before each round's load: ${coherence
+      `Fleet coherence before each round's load: ${coherence
         .map(
           (c) =>
             `round ${c.round} warming ${c.warmingXcache}, then ${c.xcache}${c.identical ? ', identical' : ', DIFFERENT BYTES'}`,
