@@ -141,39 +141,51 @@ describe('two instances on Redis Sentinel', () => {
 });
 
 /**
- * A write whose master dies before its replica got the bump: on a group of its own whose replica replicates
- * through a proxy, the proxy holds the stream back, A invalidates, the master is killed and the replica promoted
- * (without the bump); once both instances follow the new master, B reads. Returns whether B answered the old value.
+ * Rounds of "write, then lose the master": the master's replication link is cut (its replica gets nothing of the
+ * bump), A invalidates, the master is killed and the replica promoted without the bump; once both instances follow
+ * the new master, A and B read. The killed node rejoins as the new master's replica for the next round. Returns how
+ * many rounds read the old value.
  */
-async function writeThenLoseTheMaster(careless: boolean): Promise<boolean> {
+async function writeThenLoseTheMaster(rounds: number, careless: boolean): Promise<number> {
   const prefix = `${PREFIX}lost:`;
-  const group = await TestRedisSentinel.start({ prefix, replicaThroughProxy: true });
+  const group = await TestRedisSentinel.start({ prefix });
   const options = sentinelOptions(group, prefix);
   const overrides = careless ? carelessOverrides(options) : [];
   const writer = await startNamedFixture(undefined, options, [], overrides);
   const reader = await startNamedFixture(undefined, options, [], overrides);
+  let stale = 0;
   try {
-    await Promise.all([untilUp(writer), untilUp(reader)]);
-    await sleep(500); // both subscribers in place
-    const onWriter = writer.cache.namespace<string>('lost', { ttl: '1m' });
-    const onReader = reader.cache.namespace<string>('lost', { ttl: '1m' });
-    let current = 'old';
-    await onReader.wrap('k', async () => current);
-    await sleep(100); // the fill is in Redis, and on the replica
-    const master = await group.masterPort();
-    group.replicationLink!.blackhole();
-    current = 'new';
-    await onWriter.delete('k'); // the write's invalidation: the replica never gets it
-    await group.kill(master);
-    const promoted = await group.untilNewMaster(master);
-    for (let i = 0; i < 200; i++) {
-      const [w, r] = await Promise.all([writer.cache.health(300), reader.cache.health(300)]);
-      if (w.master === `127.0.0.1:${promoted}` && r.master === `127.0.0.1:${promoted}` && r.redis === 'up')
-        break;
-      await sleep(50);
+    for (let round = 0; round < rounds; round++) {
+      await Promise.all([untilUp(writer), untilUp(reader)]);
+      await group.untilReplicaHealthy();
+      await sleep(1_200); // the instances' replica watch (every second) saw it; subscribers in place
+      const onWriter = writer.cache.namespace<string>('lost', { ttl: '1m' });
+      const onReader = reader.cache.namespace<string>('lost', { ttl: '1m' });
+      let current = `old-${round}`;
+      await onReader.wrap('k', async () => current);
+      await sleep(100); // the fill is in Redis, and on the replica
+      const master = await group.masterPort();
+      const reattach = await group.detachReplicas(master);
+      current = `new-${round}`;
+      await onWriter.delete('k'); // the write's invalidation: the replica never gets it
+      await group.kill(master);
+      await reattach();
+      const promoted = await group.untilNewMaster(master);
+      await group.relaunch(master);
+      for (let i = 0; i < 200; i++) {
+        const [w, r] = await Promise.all([writer.cache.health(300), reader.cache.health(300)]);
+        if (w.master === `127.0.0.1:${promoted}` && r.master === `127.0.0.1:${promoted}` && r.redis === 'up')
+          break;
+        await sleep(50);
+      }
+      await sleep(200);
+      const [onA, onB] = await Promise.all([
+        onWriter.wrap('k', async () => current),
+        onReader.wrap('k', async () => current),
+      ]);
+      if (onA !== current || onB !== current) stale++;
     }
-    await sleep(200);
-    return (await onReader.wrap('k', async () => current)) === 'old';
+    return stale;
   } finally {
     await writer.close();
     await reader.close();
@@ -182,17 +194,16 @@ async function writeThenLoseTheMaster(careless: boolean): Promise<boolean> {
 }
 
 describe('a master lost right after acknowledging a bump its replica never got', () => {
-  it('0 stale reads: the bump waited for the replica, and the new master is distrusted', async () => {
-    let stale = 0;
-    for (let round = 0; round < 3; round++) if (await writeThenLoseTheMaster(false)) stale++;
-    console.log(`sentinel, master lost after a bump: ${stale} stale reads of 3`);
+  it('0 stale reads in 20 rounds: the bump waited for the replica, and the new master is distrusted', async () => {
+    const stale = await writeThenLoseTheMaster(20, false);
+    console.log(`sentinel, master lost after a bump: ${stale} stale rounds of 20`);
     expect(stale).toBe(0);
-  }, 120_000);
+  }, 400_000);
 
   it('negative control: without the replica wait and the distrust, the lost bump brings the old value back', async () => {
-    let stale = 0;
-    for (let round = 0; round < 3; round++) if (await writeThenLoseTheMaster(true)) stale++;
-    console.log(`negative control (no WAIT, no distrust): ${stale} stale reads of 3`);
+    // 3 of 3 alone; under the whole suite's load a fill can miss its deadline, and the round then shows nothing.
+    const stale = await writeThenLoseTheMaster(5, true);
+    console.log(`negative control (no WAIT, no distrust): ${stale} stale rounds of 5`);
     expect(stale).toBeGreaterThan(0);
   }, 120_000);
 });

@@ -97,6 +97,26 @@ export function connectUntilUp(cluster: RedisCluster, report: (error: Error) => 
   };
 }
 
+/** How long after a destroy a rediscovery still in flight may bring node connections back (its connect attempts). */
+const RESURRECTION_WATCH_MS = 30_000;
+
+/**
+ * Destroys a cluster client for good. node-redis 6.3.1's `destroy()` does not stop a slot-map rediscovery already
+ * in flight (after a MOVED, or 5 s into a node's reconnecting): when it finishes it connects the nodes it found
+ * again, and they reconnect forever, keeping the process alive. So the node connections are watched for a while
+ * and destroyed again if they come back. The watch is unref'd: it never keeps the process alive on its own.
+ */
+export function destroyCluster(cluster: RedisCluster): void {
+  cluster.destroy();
+  const hasNodeClients = () => cluster.masters.some((node) => node.client !== undefined);
+  const started = performance.now();
+  const watch = setInterval(() => {
+    if (hasNodeClients()) cluster.destroy();
+    if (performance.now() - started > RESURRECTION_WATCH_MS) clearInterval(watch);
+  }, 100);
+  watch.unref();
+}
+
 /** A plain connection to one node of the cluster (the bus subscriber), with the seed nodes' credentials. */
 export function connectionToNode(
   options: ClusterConnectionOptions,

@@ -8,6 +8,7 @@ import {
   connectionToNode,
   connectUntilUp,
   createClusterClient,
+  destroyCluster,
   onlineReplicas,
   slotMaster,
   type RedisCluster,
@@ -80,8 +81,10 @@ export class RedisTopology {
     for (const close of this.closers) close();
     // A cluster client is destroyed whatever `isOpen` says: between two connect attempts, or while it rediscovers,
     // it reports closed and may still hold node connections that reconnect forever (and keep the process alive).
-    if (this.cluster) for (const cluster of [this.cluster, this.writerCluster]) cluster?.destroy();
-    else if (this.writer && this.writer !== this.client && this.writer.isOpen) void this.writer.destroy();
+    if (this.cluster) {
+      destroyCluster(this.cluster);
+      if (this.writerCluster) destroyCluster(this.writerCluster);
+    } else if (this.writer && this.writer !== this.client && this.writer.isOpen) void this.writer.destroy();
   }
 
   static create(options: RedisCacheModuleOptions): RedisTopology {

@@ -115,6 +115,56 @@ export class TestRedisSentinel {
     return this.untilNewMaster(before, timeoutMs);
   }
 
+  /**
+   * Cuts the replication link of the master on `masterPort` and keeps it cut, as TestRedisCluster's: the replica
+   * gets a wrong `masterauth`, then the master drops it (CLIENT KILL TYPE replica). Returns what restores it. Unlike
+   * `replicaThroughProxy` it works in any round, whichever node is master.
+   */
+  async detachReplicas(masterPort: number): Promise<() => Promise<void>> {
+    const replicas = this.data.filter((p) => p.port !== masterPort && alive(p)).map((p) => p.port);
+    const run = async (port: number, args: string[]) => {
+      const client = await this.connect(port, HARNESS_PASSWORD);
+      try {
+        await client.sendCommand(args);
+      } finally {
+        client.destroy();
+      }
+    };
+    for (const port of replicas) await run(port, ['CONFIG', 'SET', 'masterauth', 'not-the-password']);
+    await run(masterPort, ['CLIENT', 'KILL', 'TYPE', 'replica']);
+    return async () => {
+      for (const port of replicas) await run(port, ['CONFIG', 'SET', 'masterauth', HARNESS_PASSWORD]);
+    };
+  }
+
+  /** Until every live sentinel lists a healthy replica (not down, link to the master ok): one a failover can use. */
+  async untilReplicaHealthy(timeoutMs = 20_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      let seeing = 0;
+      const live = this.sentinels.filter(alive);
+      for (const sentinel of live) {
+        const client = await this.connect(sentinel.port, SENTINEL_PASSWORD);
+        try {
+          const replicas = (await client.sendCommand([
+            'SENTINEL',
+            'REPLICAS',
+            this.masterName,
+          ])) as string[][];
+          const healthy = replicas
+            .map(pairsOf)
+            .some((r) => !/s_down|o_down|disconnected/.test(r.flags) && r['master-link-status'] === 'ok');
+          if (healthy) seeing++;
+        } finally {
+          client.destroy();
+        }
+      }
+      if (seeing === live.length) return;
+      if (Date.now() > deadline) throw new Error('the sentinels see no healthy replica');
+      await sleep(100);
+    }
+  }
+
   /** Starts a killed data node again on its port; the sentinels turn it into a replica of the current master. */
   async relaunch(port: number): Promise<void> {
     const index = this.data.findIndex((p) => p.port === port);
