@@ -157,7 +157,7 @@ async function writeThenLoseTheMaster(rounds: number, careless: boolean): Promis
   try {
     for (let round = 0; round < rounds; round++) {
       await Promise.all([untilUp(writer), untilUp(reader)]);
-      await group.untilReplicaListed(); // and it replicates: relaunch() waited for its link
+      await group.untilReplicaListed(); // as the instances count it: up, link ok
       await sleep(1_200); // the instances' replica watch (every second) saw it; subscribers in place
       const onWriter = writer.cache.namespace<string>('lost', { ttl: '1m' });
       const onReader = reader.cache.namespace<string>('lost', { ttl: '1m' });

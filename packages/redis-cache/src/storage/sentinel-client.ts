@@ -37,9 +37,9 @@ export function createSentinelClient(options: SentinelConnectionOptions, tlsCaFi
 }
 
 /**
- * Re-reads, every second, how many replicas the sentinels know that are not down (`SENTINEL REPLICAS`): those are
- * the ones a failover could promote, so those are the ones a bump must reach. (The app's ACL user may not run INFO.)
- * Returns what stops it.
+ * Re-reads, every second, how many healthy replicas the sentinels know (`SENTINEL REPLICAS`): those are the ones a
+ * failover could promote, so those are the ones a bump must reach. (The app's ACL user may not run INFO.) Returns
+ * what stops it.
  */
 export function watchSentinelReplicas(
   sentinel: SentinelConnectionOptions,
@@ -67,14 +67,12 @@ export function watchSentinelReplicas(
           'REPLICAS',
           sentinel.masterName,
         ])) as string[][];
-        // Not down, whatever its link status says: the sentinels refresh that from the replica's INFO every 10 s,
-        // and may promote a replica whose link they still report broken (measured: a resynced replica reported
-        // `err` for 20 s). A bump no replica acknowledges in time takes the failed-bump path, which is safe; a
-        // bump that did not wait for a replica that then got promoted would not be.
+        // Replicating now (link ok): an old master the sentinels have not turned into a replica yet is listed,
+        // but holds nothing the new master took since, and cannot acknowledge a WAIT.
         onCount(
           replicas.filter((fields) => {
             const field = (name: string) => fields[fields.indexOf(name) + 1] ?? '';
-            return !/s_down|o_down|disconnected/.test(field('flags'));
+            return !/s_down|o_down|disconnected/.test(field('flags')) && field('master-link-status') === 'ok';
           }).length,
         );
       } catch {

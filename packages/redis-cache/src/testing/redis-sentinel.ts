@@ -137,8 +137,11 @@ export class TestRedisSentinel {
     };
   }
 
-  /** Until every live sentinel lists a replica that is not down: one a failover can promote. */
-  async untilReplicaListed(timeoutMs = 20_000): Promise<void> {
+  /**
+   * Until every live sentinel lists a replica that is up and in sync (link ok), as the module counts them. The
+   * sentinels refresh a replica's link from its INFO every 10 s: a resynced replica can take 20 s to show.
+   */
+  async untilReplicaListed(timeoutMs = 45_000): Promise<void> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       let seeing = 0;
@@ -151,14 +154,16 @@ export class TestRedisSentinel {
             'REPLICAS',
             this.masterName,
           ])) as string[][];
-          const healthy = replicas.map(pairsOf).some((r) => !/s_down|o_down|disconnected/.test(r.flags));
+          const healthy = replicas
+            .map(pairsOf)
+            .some((r) => !/s_down|o_down|disconnected/.test(r.flags) && r['master-link-status'] === 'ok');
           if (healthy) seeing++;
         } finally {
           client.destroy();
         }
       }
       if (seeing === live.length) return;
-      if (Date.now() > deadline) throw new Error('the sentinels list no replica that is up');
+      if (Date.now() > deadline) throw new Error('the sentinels list no replica in sync');
       await sleep(100);
     }
   }
