@@ -42,10 +42,11 @@ export class RedisGenerationCounters implements GenerationCounters {
     private readonly client: RedisClient,
     private readonly announce: Announcement,
     /**
-     * Replicated topologies: every bump and removal waits (WAIT) for this many replicas, at most `timeoutMs`, so
-     * that a master dying right after acknowledging it cannot roll it back; fewer acknowledgements fail it.
+     * Replicated topologies: every bump and removal waits (WAIT) for `replicas`, at most half `timeoutMs`, so that a
+     * master dying right after acknowledging it cannot roll it back; fewer acknowledgements than `required` (by
+     * default `replicas`) fail it.
      */
-    private readonly durability: { replicas: () => number; timeoutMs: number } = {
+    private readonly durability: { replicas: () => number; required?: () => number; timeoutMs: number } = {
       replicas: () => 0,
       timeoutMs: 0,
     },
@@ -109,7 +110,9 @@ export class RedisGenerationCounters implements GenerationCounters {
   private async untilAnnounced(): Promise<void> {
     const { timeoutMs } = this.durability;
     const replicas = this.durability.replicas();
-    const waitMs = Math.max(1, Math.floor(timeoutMs));
+    // Half the write's deadline: the MULTI before it and the WAIT must both fit in it, or a replica that does not
+    // acknowledge (required or not) turns every bump into a deadline miss, counted against the circuit.
+    const waitMs = Math.max(1, Math.floor(timeoutMs / 2));
     if (replicas === 0) {
       await (this.cluster ? this.cluster.toCounterMaster(['PING']) : this.client.ping());
       return;
@@ -120,10 +123,9 @@ export class RedisGenerationCounters implements GenerationCounters {
         ? await this.cluster.toCounterMaster(['WAIT', String(replicas), String(waitMs)])
         : await this.client.wait(replicas, waitMs),
     );
-    if (acknowledged < replicas)
-      throw new NotReplicated(
-        `a bump reached ${acknowledged} of ${replicas} replica(s) within ${timeoutMs} ms`,
-      );
+    const required = Math.min(replicas, this.durability.required?.() ?? replicas);
+    if (acknowledged < required)
+      throw new NotReplicated(`a bump reached ${acknowledged} of ${required} replica(s) within ${waitMs} ms`);
   }
 
   async remove(keys: string[]) {

@@ -56,8 +56,11 @@ export class RedisTopology {
   writer: RedisClient | undefined;
   /** Cluster: the command client as node-redis's cluster type, for what only it offers (the slot map, routing). */
   cluster: RedisCluster | undefined;
-  /** Healthy replicas the sentinels know, or of the counters' shard on Cluster, as last read (1 until then). */
-  private connectedReplicas = 1;
+  /**
+   * Replicas the sentinels list as up, and those of them they report in sync (link ok), or those of the counters'
+   * shard on Cluster, as last read (1 until then).
+   */
+  private replicas = { up: 1, inSync: 1 };
   /** Cluster: the master of the slot every counter and the bus channel live in, as the slot map last said. */
   private counterMaster: SlotMaster | undefined;
   private readonly timers: NodeJS.Timeout[] = [];
@@ -110,7 +113,7 @@ export class RedisTopology {
         watchSentinelReplicas(
           options.sentinel!,
           options.tlsCaFile,
-          (count) => (topology.connectedReplicas = count),
+          (replicas) => (topology.replicas = replicas),
         ),
       );
     }
@@ -178,7 +181,7 @@ export class RedisTopology {
       }
       if (this.writerCluster?.isReady)
         onlineReplicas(this.writerCluster, counterKey).then(
-          (replicas) => (this.connectedReplicas = replicas),
+          (replicas) => (this.replicas = { up: replicas, inSync: replicas }),
           () => undefined,
         );
     }, 500);
@@ -249,10 +252,20 @@ export class RedisTopology {
   }
 
   /**
-   * Replicas every invalidation waits for (WAIT), so that a failover cannot roll a bump back: on Sentinel one, as
-   * long as the master has one connected (with none, no replica can be promoted without first resyncing from it).
+   * Replicas every invalidation waits for (WAIT), so that a failover cannot roll a bump back: one, as long as one
+   * is up (any of them could be promoted).
    */
   get durableReplicas(): number {
-    return this.kind === 'sentinel' || this.kind === 'cluster' ? Math.min(1, this.connectedReplicas) : 0;
+    return this.kind === 'sentinel' || this.kind === 'cluster' ? Math.min(1, this.replicas.up) : 0;
+  }
+
+  /**
+   * Acknowledgements a bump needs, else it fails: one while a replica is known in sync. The sentinels refresh a
+   * replica's link every 10 s, so one they report broken is still waited for (it acknowledges if it does sync, as
+   * a resynced replica reported broken for 20 s did) but not required (an old master listed before it replicates
+   * would otherwise fail every bump for seconds after each failover).
+   */
+  get requiredAcks(): number {
+    return Math.min(this.durableReplicas, this.replicas.inSync);
   }
 }

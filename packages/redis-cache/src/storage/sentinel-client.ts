@@ -37,14 +37,14 @@ export function createSentinelClient(options: SentinelConnectionOptions, tlsCaFi
 }
 
 /**
- * Re-reads, every second, how many healthy replicas the sentinels know (`SENTINEL REPLICAS`): those are the ones a
- * failover could promote, so those are the ones a bump must reach. (The app's ACL user may not run INFO.) Returns
- * what stops it.
+ * Re-reads, every second, the replicas the sentinels know (`SENTINEL REPLICAS`): how many are up (a failover could
+ * promote them, so a bump waits for them) and how many of those they report in sync (link ok: a bump needs one of
+ * those to acknowledge it). (The app's ACL user may not run INFO or ROLE.) Returns what stops it.
  */
 export function watchSentinelReplicas(
   sentinel: SentinelConnectionOptions,
   tlsCaFile: string | undefined,
-  onCount: (replicas: number) => void,
+  onCount: (replicas: { up: number; inSync: number }) => void,
 ): () => void {
   let next = 0;
   let probe: RedisClient | undefined;
@@ -67,14 +67,14 @@ export function watchSentinelReplicas(
           'REPLICAS',
           sentinel.masterName,
         ])) as string[][];
-        // Replicating now (link ok): an old master the sentinels have not turned into a replica yet is listed,
-        // but holds nothing the new master took since, and cannot acknowledge a WAIT.
-        onCount(
-          replicas.filter((fields) => {
-            const field = (name: string) => fields[fields.indexOf(name) + 1] ?? '';
-            return !/s_down|o_down|disconnected/.test(field('flags')) && field('master-link-status') === 'ok';
-          }).length,
-        );
+        // In sync (link ok) as of the sentinels' last INFO of it, up to 10 s old: an old master the sentinels have
+        // not turned into a replica yet is listed up but not in sync, and cannot acknowledge a WAIT.
+        const field = (fields: string[], name: string) => fields[fields.indexOf(name) + 1] ?? '';
+        const up = replicas.filter((fields) => !/s_down|o_down|disconnected/.test(field(fields, 'flags')));
+        onCount({
+          up: up.length,
+          inSync: up.filter((fields) => field(fields, 'master-link-status') === 'ok').length,
+        });
       } catch {
         if (probe?.isOpen) probe.destroy();
         probe = undefined;

@@ -51,6 +51,7 @@ const generationCountersProvider: Provider = {
           (keys) => [bus.channel, bus.generationsMessage(keys)],
           {
             replicas: () => topology.durableReplicas,
+            required: () => topology.requiredAcks,
             timeoutMs: options.opTimeoutMs ?? DEFAULT_OP_TIMEOUT_MS,
           },
           topology.kind === 'cluster'
