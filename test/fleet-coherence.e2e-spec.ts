@@ -54,16 +54,24 @@ describe('fleet-wide single-flight: three instances, PostgreSQL behind a slow li
     await db?.close();
   });
 
-  /** Index scans of `jobs` the server has counted (each GET /api/jobs/:id query is one), once its stats settled. */
+  /**
+   * Index scans of `jobs` the server has counted (each GET /api/jobs/:id query is one), once final: a backend
+   * flushes its counts at most 10 s after it goes idle (PostgreSQL's PGSTAT_IDLE_INTERVAL), so a count is final
+   * once unchanged for longer than that. (Two equal reads a second apart were not: CI once counted 0 queries.)
+   */
   async function jobScans(): Promise<number> {
-    let last = -1;
-    for (let i = 0; i < 40; i++) {
-      const { rows } = await db.own.query(
-        `SELECT coalesce(idx_scan, 0)::int AS n FROM pg_stat_user_tables WHERE relname = 'jobs'`,
-      );
-      if (rows[0].n === last) return last;
-      last = rows[0].n;
-      await sleep(1_200); // backends flush their counts when idle, at most a second apart
+    const read = async () =>
+      (
+        await db.own.query(
+          `SELECT coalesce(idx_scan, 0)::int AS n FROM pg_stat_user_tables WHERE relname = 'jobs'`,
+        )
+      ).rows[0].n as number;
+    let last = await read();
+    let unchangedSince = performance.now();
+    while (performance.now() - unchangedSince < 11_000) {
+      await sleep(500);
+      const now = await read();
+      if (now !== last) [last, unchangedSince] = [now, performance.now()];
     }
     return last;
   }
@@ -88,7 +96,7 @@ describe('fleet-wide single-flight: three instances, PostgreSQL behind a slow li
     } finally {
       dbProxy.pass();
     }
-  }, 60_000);
+  }, 90_000);
 
   it('the lease holder SIGKILLed mid-query: another instance takes over within one lease, no wait past the deadline', async () => {
     const [a, b, c] = cluster.instances;
