@@ -9,6 +9,7 @@ import { Invalidator } from '../src/invalidation/invalidator.js';
 import { RedisTopology } from '../src/storage/redis-topology.js';
 import { TestRedisSentinel } from '../src/testing/index.js';
 import { sleep, startNamedFixture, type NamedFixture } from './support/named-fixture.js';
+import { sentinelOptions } from './support/sentinel-options.js';
 
 const PREFIX = `sentinel${process.pid}:`;
 
@@ -33,22 +34,6 @@ const carelessOverrides = (options: RedisCacheModuleOptions) => [
     },
   },
 ];
-
-function sentinelOptions(group: TestRedisSentinel, prefix: string): RedisCacheModuleOptions {
-  return {
-    prefix,
-    sentinel: {
-      sentinels: group.sentinelAddresses.map((address) => ({
-        host: '127.0.0.1',
-        port: Number(address.split(':')[1]),
-      })),
-      masterName: group.masterName,
-      username: group.username,
-      password: group.password,
-      sentinelPassword: group.sentinelPassword,
-    },
-  };
-}
 
 describe('two instances on Redis Sentinel', () => {
   let group: TestRedisSentinel;

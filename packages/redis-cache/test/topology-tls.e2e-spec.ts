@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { RedisCacheModuleOptions } from '../src/index.js';
 import { makeTlsFiles, TestRedisCluster, TestRedisSentinel, type TlsFiles } from '../src/testing/index.js';
 import { sleep, startNamedFixture, type NamedFixture } from './support/named-fixture.js';
+import { sentinelOptions } from './support/sentinel-options.js';
 
 /** MISS on A, HIT on B (computed once), a delete on A recomputed on B: cache and bus both work. */
 async function expectCoherentPair(a: NamedFixture, b: NamedFixture): Promise<void> {
@@ -114,21 +115,7 @@ describe('TLS on every topology', () => {
 
     beforeAll(async () => {
       group = await TestRedisSentinel.start({ prefix, tls });
-      options = {
-        prefix,
-        tlsCaFile: tls.caFile,
-        sentinel: {
-          sentinels: group.sentinelAddresses.map((address) => ({
-            host: '127.0.0.1',
-            port: Number(address.split(':')[1]),
-          })),
-          masterName: group.masterName,
-          username: group.username,
-          password: group.password,
-          sentinelPassword: group.sentinelPassword,
-          tls: true,
-        },
-      };
+      options = sentinelOptions(group, prefix);
     }, 60_000);
 
     afterAll(async () => {
