@@ -12,6 +12,7 @@ import { randomUUID } from 'node:crypto';
 import { pino } from 'pino';
 import type { IncomingMessage } from 'node:http';
 import { toErrorResponse } from './common/http/error-response.util.js';
+import { declareCommonAnswers, operationIdOf } from './common/http/openapi-document.js';
 import { GracefulShutdown } from './common/http/graceful-shutdown.js';
 import { OneLinePerRequestLogController } from './common/logging/request-log.controller.js';
 import type { AppConfig } from './config/app-config.js';
@@ -178,6 +179,8 @@ export async function configureApp(
     .setVersion('1')
     .addBearerAuth()
     .build();
-  SwaggerModule.setup('docs', app, () => SwaggerModule.createDocument(app, openApi));
+  SwaggerModule.setup('docs', app, () =>
+    declareCommonAnswers(SwaggerModule.createDocument(app, openApi, { operationIdFactory: operationIdOf })),
+  );
   return shutdown;
 }

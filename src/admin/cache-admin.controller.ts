@@ -1,5 +1,5 @@
 import { Controller, Get, HttpCode, Post, UseGuards } from '@nestjs/common';
-import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiNoContentResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import { RedisCacheService } from '@jobboard/redis-cache';
 import { AdminTokenGuard } from './admin-token.guard.js';
 
@@ -12,6 +12,7 @@ export class CacheAdminController {
   constructor(private readonly cache: RedisCacheService) {}
 
   @Get('stats')
+  @ApiOkResponse({ description: 'Totals and per-prefix counters, circuit state', schema: { type: 'object' } })
   stats() {
     return this.cache.stats();
   }
@@ -19,6 +20,7 @@ export class CacheAdminController {
   /** Makes every entry under CACHE_PREFIX unreachable (one generation bump) and every instance's L1 with it. */
   @Post('clear')
   @HttpCode(204)
+  @ApiNoContentResponse({ description: 'Every entry is unreachable' })
   async clear(): Promise<void> {
     await this.cache.clear();
   }

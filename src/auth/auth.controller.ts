@@ -3,6 +3,8 @@ import { RouteConfig } from '@nestjs/platform-fastify';
 import {
   ApiBearerAuth,
   ApiConflictResponse,
+  ApiCreatedResponse,
+  ApiUnauthorizedResponse,
   ApiOkResponse,
   ApiTags,
   ApiTooManyRequestsResponse,
@@ -15,6 +17,7 @@ import { AuthService } from './auth.service.js';
 import { CurrentUser } from './current-user.decorator.js';
 import { LoginDto } from './dto/login.dto.js';
 import { RegisterDto } from './dto/register.dto.js';
+import { AccessTokenDto, RegisteredDto } from './dto/auth.response.js';
 
 /** Opts a route into @fastify/rate-limit, whose limits (AUTH_RATE_LIMIT_*) are set where the plugin is registered. */
 const RATE_LIMITED = { rateLimit: {} };
@@ -27,6 +30,7 @@ export class AuthController {
   @Post('register')
   @RouteConfig(RATE_LIMITED)
   @InvalidatesCache('users:list:')
+  @ApiCreatedResponse({ type: RegisteredDto })
   @ApiConflictResponse({ description: 'The email is taken' })
   @ApiTooManyRequestsResponse()
   register(@Body() dto: RegisterDto) {
@@ -36,7 +40,8 @@ export class AuthController {
   @Post('login')
   @HttpCode(200)
   @RouteConfig(RATE_LIMITED)
-  @ApiOkResponse({ description: '{ accessToken }' })
+  @ApiOkResponse({ type: AccessTokenDto })
+  @ApiUnauthorizedResponse({ description: 'Wrong email or password' })
   @ApiTooManyRequestsResponse()
   login(@Body() dto: LoginDto) {
     return this.auth.login(dto);

@@ -30,6 +30,7 @@ import { ListJobsQuery } from './dto/list-jobs.query.js';
 import { SimilarJobsQuery } from './dto/similar-jobs.query.js';
 import { UpdateJobDto } from './dto/update-job.dto.js';
 import { JobsService } from './jobs.service.js';
+import { ApiCachedResponse } from '../common/http/openapi-document.js';
 
 @ApiTags('jobs')
 @Controller('api/jobs')
@@ -38,21 +39,21 @@ export class JobsController {
 
   @Get()
   @Cached(120, 'jobs:list:{skip}:{limit}:{search}:{location}:{category}:{type}:{status}')
-  @ApiOkResponse({ type: JobPageDto })
+  @ApiCachedResponse(JobPageDto)
   list(@Query() query: ListJobsQuery) {
     return this.jobs.list(query);
   }
 
   @Get('stats/overview')
   @Cached(300, 'jobs:stats:overview')
-  @ApiOkResponse({ type: JobStatsDto })
+  @ApiCachedResponse(JobStatsDto)
   stats() {
     return this.jobs.stats();
   }
 
   @Get(':id')
   @Cached(120, 'jobs:item:{id}')
-  @ApiOkResponse({ type: JobDto })
+  @ApiCachedResponse(JobDto)
   @ApiNotFoundResponse()
   get(@Param() { id }: IdParams) {
     return this.jobs.get(id);

@@ -26,6 +26,7 @@ import { IdParams } from '../common/dto/id.params.js';
 import { PaginationQuery } from '../common/dto/pagination.query.js';
 import { ListPostsQuery, PostContentDto, PostDto, PostPageDto, UserIdParams } from './dto/posts.dto.js';
 import { PostsService } from './posts.service.js';
+import { ApiCachedResponse } from '../common/http/openapi-document.js';
 
 /** Only authors change their posts, so the viewer is the author whose list changes. */
 const POST_CHANGES = ['posts:list:', 'posts:user:{user.id}:'];
@@ -39,14 +40,14 @@ export class PostsController {
   @UseGuards(OptionalJwtAuthGuard)
   @Cached(30, 'posts:list:{skip}:{limit}:{following}:{user.id}')
   @ApiBearerAuth()
-  @ApiOkResponse({ type: PostPageDto })
+  @ApiCachedResponse(PostPageDto, { perViewer: true })
   list(@Query() query: ListPostsQuery, @CurrentUser() viewer?: AuthUser) {
     return this.posts.list(query, viewer);
   }
 
   @Get('user/:userId')
   @Cached(30, 'posts:user:{userId}:{skip}:{limit}')
-  @ApiOkResponse({ type: PostPageDto })
+  @ApiCachedResponse(PostPageDto)
   listByAuthor(@Param() { userId }: UserIdParams, @Query() page: PaginationQuery) {
     return this.posts.listByAuthor(userId, page);
   }

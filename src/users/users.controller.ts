@@ -1,5 +1,5 @@
 import { Controller, Delete, Get, HttpCode, Param, Post, Query, UseGuards } from '@nestjs/common';
-import { ApiBearerAuth, ApiNoContentResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiNoContentResponse, ApiTags } from '@nestjs/swagger';
 import { JwtAuthGuard, OptionalJwtAuthGuard } from '../auth/auth.guards.js';
 import type { AuthUser } from '../auth/auth.types.js';
 import { CurrentUser } from '../auth/current-user.decorator.js';
@@ -8,6 +8,7 @@ import { IdParams } from '../common/dto/id.params.js';
 import { ListUsersQuery } from './dto/list-users.query.js';
 import { UserPageDto, UserProfileDto } from './dto/user.response.js';
 import { UsersService } from './users.service.js';
+import { ApiCachedResponse } from '../common/http/openapi-document.js';
 
 /** A follow changes both users' counts, every list's counts and isFollowing, and the follower's feed. */
 const FOLLOW_CHANGES = ['users:list:', 'users:item:{id}', 'users:item:{user.id}', 'posts:list:'];
@@ -21,7 +22,7 @@ export class UsersController {
   @Get('list')
   @UseGuards(OptionalJwtAuthGuard)
   @Cached(180, 'users:list:{skip}:{limit}:{search}:{user.id}')
-  @ApiOkResponse({ type: UserPageDto })
+  @ApiCachedResponse(UserPageDto, { perViewer: true })
   list(@Query() query: ListUsersQuery, @CurrentUser() viewer?: AuthUser) {
     return this.users.list(query, viewer);
   }
@@ -29,7 +30,7 @@ export class UsersController {
   @Get(':id')
   @UseGuards(OptionalJwtAuthGuard)
   @Cached(180, 'users:item:{id}:{user.id}')
-  @ApiOkResponse({ type: UserProfileDto })
+  @ApiCachedResponse(UserProfileDto, { perViewer: true })
   get(@Param() { id }: IdParams, @CurrentUser() viewer?: AuthUser) {
     return this.users.getProfile(id, viewer);
   }

@@ -1,10 +1,10 @@
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
 import { JwtService } from '@nestjs/jwt';
 import { and, count, eq, ilike, inArray, or } from 'drizzle-orm';
 import { follows, jobs, posts, users } from '../../src/database/schema.js';
 import { SEED_PASSWORD, seedDatabase } from '../../src/database/seed.js';
 import { ApiClient, errorText } from './api-client.js';
-import { startTestApp, type TestApp } from './test-app.js';
+import { startTestApp, type RecordedAnswer, type TestApp } from './test-app.js';
 import type { TestDriver } from './test-database.js';
 
 const JOB_KEYS = [
@@ -43,6 +43,21 @@ const newJob = (overrides: Record<string, unknown> = {}) => ({
   description: 'Keep the lights on.',
   ...overrides,
 });
+
+/** `METHOD /path status` for each answer whose status the document does not declare on its operation. */
+function undeclaredAnswers(
+  document: { paths: Record<string, Record<string, { responses: Record<string, unknown> }>> },
+  answers: RecordedAnswer[],
+): string[] {
+  return answers.flatMap(({ method, route, status }) => {
+    if (!route || method === 'OPTIONS' || method === 'HEAD') return []; // unrouted 404s, preflights: not operations
+    const path = route.replace(/:(\w+)/g, '{$1}');
+    const operation = document.paths[path]?.[method.toLowerCase()];
+    if (!operation)
+      return path.startsWith('/docs') || path === '/metrics' ? [] : [`${method} ${path}: no operation`];
+    return String(status) in operation.responses ? [] : [`${method} ${path} ${status}`];
+  });
+}
 
 function expectNewestFirst(items: { createdAt: string; id: number }[]) {
   for (let i = 1; i < items.length; i++) {
@@ -83,6 +98,16 @@ export function describeApiContract(driver: TestDriver): void {
 
     afterAll(async () => {
       await t?.close();
+    });
+
+    // Every answer of every test below must be one the served OpenAPI document declares for its operation, so
+    // the spec cannot fall behind the handlers (a generated client then knows every status it can get).
+    let checkedAnswers = 0;
+    afterEach(async () => {
+      const fresh = t.answers.slice(checkedAnswers);
+      const { body: document } = await api.get('/docs-json');
+      checkedAnswers = t.answers.length;
+      expect(undeclaredAnswers(document, fresh)).toEqual([]);
     });
 
     describe('auth', () => {
@@ -803,6 +828,32 @@ export function describeApiContract(driver: TestDriver): void {
         ]) {
           expect(Object.keys(document.body.paths)).toContain(path);
         }
+        const operations = Object.values(
+          document.body.paths as Record<string, Record<string, { operationId: string; responses: object }>>,
+        ).flatMap((item) => Object.values(item));
+        const ids = operations.map((operation) => operation.operationId);
+        expect(new Set(ids).size).toBe(ids.length);
+        expect(ids).toEqual(expect.arrayContaining(['jobsList', 'postsListByAuthor', 'authRegister']));
+        for (const { responses } of operations) {
+          for (const [status, response] of Object.entries(responses)) {
+            expect(response.headers?.['X-Request-Id']?.required).toBe(true);
+            if (
+              Number(status) >= 400 &&
+              !response.content?.['application/json']?.schema?.$ref?.endsWith('ErrorBody')
+            ) {
+              // Only the health probes answer errors in a shape of their own (Terminus's).
+              expect(response.content?.['application/json']?.schema?.properties?.status).toBeDefined();
+            }
+          }
+        }
+        const jobItem = document.body.paths['/api/jobs/{id}'].get.responses;
+        expect(Object.keys(jobItem)).toEqual(expect.arrayContaining(['200', '304', '400', '404', '503']));
+        expect(Object.keys(jobItem['200'].headers)).toEqual(
+          expect.arrayContaining(['ETag', 'X-Cache', 'Cache-Control', 'Age', 'X-Request-Id']),
+        );
+        expect(Object.keys(document.body.paths['/api/users/list'].get.responses['200'].headers)).toContain(
+          'Vary',
+        );
         expect(document.body.components.schemas.CreateJobDto.required).toEqual(
           expect.arrayContaining(['title', 'company', 'location', 'category', 'type', 'description']),
         );

@@ -7,10 +7,19 @@ import { DATABASE_CONNECTION } from '../../src/database/database.constants.js';
 import type { DatabaseConnection } from '../../src/database/database.types.js';
 import { createScratchDatabase, type ScratchDatabase, type TestDriver } from './test-database.js';
 
+export interface RecordedAnswer {
+  method: string;
+  /** Fastify's route template (`/api/jobs/:id`); undefined for a request no route matched. */
+  route: string | undefined;
+  status: number;
+}
+
 export interface TestApp {
   app: NestFastifyApplication;
   database: DatabaseConnection;
   driver: TestDriver;
+  /** Every answer the app sent, as its route template saw it, oldest first (for checks against the spec). */
+  answers: RecordedAnswer[];
   close(): Promise<void>;
 }
 
@@ -40,6 +49,14 @@ export async function startTestApp(driver: TestDriver, env: EnvOverrides = {}): 
       { logger: ['error'] },
     );
     await configureApp(app, config);
+    const answers: RecordedAnswer[] = [];
+    app
+      .getHttpAdapter()
+      .getInstance()
+      .addHook('onResponse', (request, reply, done) => {
+        answers.push({ method: request.method, route: request.routeOptions.url, status: reply.statusCode });
+        done();
+      });
     await app.init();
     await app.getHttpAdapter().getInstance().ready();
     const database = app.get<DatabaseConnection>(DATABASE_CONNECTION);
@@ -48,6 +65,7 @@ export async function startTestApp(driver: TestDriver, env: EnvOverrides = {}): 
       app,
       database,
       driver,
+      answers,
       async close() {
         await app.close();
         await scratch?.drop();
