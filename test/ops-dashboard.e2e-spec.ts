@@ -23,7 +23,7 @@ const PROMQL_KEYWORDS = new Set([
  * The metric names a PromQL expression reads: identifiers left once strings, label matchers, range selectors and
  * grouping clauses are removed, other than function calls and keywords.
  */
-export function metricNamesIn(expr: string): string[] {
+function metricNamesIn(expr: string): string[] {
   const bare = expr
     .replace(/"(?:[^"\\]|\\.)*"/g, '')
     .replace(/\{[^}]*\}/g, '')
@@ -43,8 +43,9 @@ function ruleExpressions(yaml: string): string[] {
     const match = /^(\s*)expr:\s*(.*)$/.exec(line);
     if (!match) return;
     if (match[2].trim() !== '|') return void found.push(match[2]);
+    // The block runs until the first non-blank line indented no deeper than `expr:` itself.
     const block: string[] = [];
-    for (let j = i + 1; j < lines.length && /^\s*$|^\s+/.test(lines[j]); j++) {
+    for (let j = i + 1; j < lines.length; j++) {
       if (lines[j].trim() && lines[j].search(/\S/) <= match[1].length) break;
       block.push(lines[j]);
     }

@@ -1,6 +1,7 @@
 import { applyDecorators, type Type } from '@nestjs/common';
 import { ApiOkResponse, ApiResponse } from '@nestjs/swagger';
 import type { OpenAPIObject } from '@nestjs/swagger';
+import { STATUS_CODES } from 'node:http';
 
 type Operation = NonNullable<OpenAPIObject['paths'][string]['get']>;
 type Responses = Operation['responses'];
@@ -86,7 +87,7 @@ function declareOn(path: string, method: string, operation: Operation): void {
   if (RATE_LIMITED_PATHS.has(path)) statuses.push(429);
   if (!DATABASE_FREE.test(path)) statuses.push(503);
   const responses: Responses = operation.responses;
-  for (const status of [...statuses, ...Object.keys(responses).map(Number)]) {
+  for (const status of new Set([...statuses, ...Object.keys(responses).map(Number)])) {
     const meaning = ERROR_MEANINGS[status];
     if (!meaning) continue;
     const declared = (responses[status] ?? {}) as { description?: string; content?: unknown };
@@ -98,7 +99,7 @@ function declareOn(path: string, method: string, operation: Operation): void {
       content: {
         'application/json': {
           schema: ERROR_BODY,
-          example: { statusCode: status, error: errorName(status), message: meaning.message },
+          example: { statusCode: status, error: STATUS_CODES[status], message: meaning.message },
         },
       },
     };
@@ -107,19 +108,6 @@ function declareOn(path: string, method: string, operation: Operation): void {
     response.headers = { 'X-Request-Id': REQUEST_ID, ...response.headers };
   }
 }
-
-const ERROR_NAMES: Record<number, string> = {
-  400: 'Bad Request',
-  401: 'Unauthorized',
-  403: 'Forbidden',
-  404: 'Not Found',
-  409: 'Conflict',
-  413: 'Payload Too Large',
-  415: 'Unsupported Media Type',
-  429: 'Too Many Requests',
-  503: 'Service Unavailable',
-};
-const errorName = (status: number) => ERROR_NAMES[status] ?? 'Error';
 
 /** `JobsController` + `list` -> `jobsList`: stable names for generated clients. */
 export function operationIdOf(controllerKey: string, methodKey: string): string {
