@@ -177,6 +177,7 @@ export async function configureApp(
     .setTitle('Job board API')
     .setDescription('Jobs, users and posts for the job board frontend.')
     .setVersion('1')
+    .addServer('/', 'The server that serves this document')
     .addBearerAuth()
     .build();
   SwaggerModule.setup('docs', app, () =>

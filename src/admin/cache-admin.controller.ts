@@ -1,5 +1,5 @@
 import { Controller, Get, HttpCode, Post, UseGuards } from '@nestjs/common';
-import { ApiBearerAuth, ApiNoContentResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { RedisCacheService } from '@jobboard/redis-cache';
 import { AdminTokenGuard } from './admin-token.guard.js';
 
@@ -13,6 +13,7 @@ export class CacheAdminController {
 
   @Get('stats')
   @ApiOkResponse({ description: 'Totals and per-prefix counters, circuit state', schema: { type: 'object' } })
+  @ApiOperation({ summary: 'Cache statistics per route prefix and tier (admin token)' })
   stats() {
     return this.cache.stats();
   }
@@ -21,6 +22,7 @@ export class CacheAdminController {
   @Post('clear')
   @HttpCode(204)
   @ApiNoContentResponse({ description: 'Every entry is unreachable' })
+  @ApiOperation({ summary: 'Drop every cached answer (admin token)' })
   async clear(): Promise<void> {
     await this.cache.clear();
   }

@@ -4,10 +4,11 @@ import {
   ApiBearerAuth,
   ApiConflictResponse,
   ApiCreatedResponse,
-  ApiUnauthorizedResponse,
   ApiOkResponse,
+  ApiOperation,
   ApiTags,
   ApiTooManyRequestsResponse,
+  ApiUnauthorizedResponse,
 } from '@nestjs/swagger';
 import { InvalidatesCache } from '@jobboard/redis-cache';
 import { UserProfileDto } from '../users/dto/user.response.js';
@@ -33,6 +34,7 @@ export class AuthController {
   @ApiCreatedResponse({ type: RegisteredDto })
   @ApiConflictResponse({ description: 'The email is taken' })
   @ApiTooManyRequestsResponse()
+  @ApiOperation({ summary: 'Create an account and get a token' })
   register(@Body() dto: RegisterDto) {
     return this.auth.register(dto);
   }
@@ -43,6 +45,7 @@ export class AuthController {
   @ApiOkResponse({ type: AccessTokenDto })
   @ApiUnauthorizedResponse({ description: 'Wrong email or password' })
   @ApiTooManyRequestsResponse()
+  @ApiOperation({ summary: 'Exchange email and password for a token' })
   login(@Body() dto: LoginDto) {
     return this.auth.login(dto);
   }
@@ -51,6 +54,7 @@ export class AuthController {
   @UseGuards(JwtAuthGuard)
   @ApiBearerAuth()
   @ApiOkResponse({ type: UserProfileDto })
+  @ApiOperation({ summary: "The signed-in user's own profile" })
   me(@CurrentUser() viewer: AuthUser) {
     return this.auth.me(viewer);
   }

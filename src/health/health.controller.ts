@@ -1,8 +1,9 @@
 import { Controller, Get } from '@nestjs/common';
-import { ApiTags } from '@nestjs/swagger';
-import { HealthCheck, HealthCheckService } from '@nestjs/terminus';
+import { ApiOperation, ApiTags } from '@nestjs/swagger';
+import { HealthCheckService } from '@nestjs/terminus';
 import { RedisCacheHealthIndicator } from '@jobboard/redis-cache';
 import { DatabaseHealthIndicator } from './database.health.js';
+import { HealthEndpoint } from './health-endpoint.decorator.js';
 
 /** How long `/health/cache` waits for Redis's PING: a frozen Redis is reported as down well under a second. */
 const CACHE_PING_TIMEOUT_MS = 300;
@@ -18,7 +19,8 @@ export class HealthController {
 
   /** Liveness: the process serves HTTP. Touches nothing else. */
   @Get()
-  @HealthCheck()
+  @HealthEndpoint()
+  @ApiOperation({ summary: 'Liveness: the process answers' })
   live() {
     return this.health.check([]);
   }
@@ -28,7 +30,8 @@ export class HealthController {
    * can serve, from Redis or from memory (always, since L1 and the database take over).
    */
   @Get('cache')
-  @HealthCheck()
+  @HealthEndpoint()
+  @ApiOperation({ summary: 'Cache tiers: Redis reachability and circuit state' })
   cacheHealth() {
     return this.health.check([() => this.cache.pingCheck('cache', { timeoutMs: CACHE_PING_TIMEOUT_MS })]);
   }
@@ -39,7 +42,8 @@ export class HealthController {
    * shares the database, so taking them all out of rotation when it fails would turn a partial outage into a total one.
    */
   @Get('serving')
-  @HealthCheck()
+  @HealthEndpoint()
+  @ApiOperation({ summary: 'Serving: answers can be given (from the database or the cache)' })
   serving() {
     return this.health.check([
       () => this.database.serving('database'),
@@ -49,7 +53,8 @@ export class HealthController {
 
   /** Strict readiness: 503 while the database does not answer (deploy gates, orchestrators). Redis never fails it. */
   @Get('ready')
-  @HealthCheck()
+  @HealthEndpoint()
+  @ApiOperation({ summary: 'Readiness: the database answers' })
   ready() {
     return this.health.check([() => this.database.check('database'), () => this.cache.statusCheck('cache')]);
   }

@@ -17,6 +17,7 @@ import {
   ApiNoContentResponse,
   ApiNotFoundResponse,
   ApiOkResponse,
+  ApiOperation,
   ApiTags,
 } from '@nestjs/swagger';
 import { JwtAuthGuard } from '../auth/auth.guards.js';
@@ -40,6 +41,7 @@ export class JobsController {
   @Get()
   @Cached(120, 'jobs:list:{skip}:{limit}:{search}:{location}:{category}:{type}:{status}')
   @ApiCachedResponse(JobPageDto)
+  @ApiOperation({ summary: 'List jobs, filtered and paged, newest first' })
   list(@Query() query: ListJobsQuery) {
     return this.jobs.list(query);
   }
@@ -47,6 +49,7 @@ export class JobsController {
   @Get('stats/overview')
   @Cached(300, 'jobs:stats:overview')
   @ApiCachedResponse(JobStatsDto)
+  @ApiOperation({ summary: 'Job counts by status, category, type and location' })
   stats() {
     return this.jobs.stats();
   }
@@ -55,6 +58,7 @@ export class JobsController {
   @Cached(120, 'jobs:item:{id}')
   @ApiCachedResponse(JobDto)
   @ApiNotFoundResponse()
+  @ApiOperation({ summary: 'Get one job' })
   get(@Param() { id }: IdParams) {
     return this.jobs.get(id);
   }
@@ -63,6 +67,7 @@ export class JobsController {
   @Get(':id/similar')
   @ApiOkResponse({ type: SimilarJobsDto, description: 'Active jobs most like this one, most similar first' })
   @ApiNotFoundResponse()
+  @ApiOperation({ summary: 'Jobs similar to one job' })
   similar(@Param() { id }: IdParams, @Query() { limit }: SimilarJobsQuery) {
     return this.jobs.similar(id, limit);
   }
@@ -72,6 +77,7 @@ export class JobsController {
   @InvalidatesCache('jobs:list:', 'jobs:stats:', 'jobs:similar:')
   @ApiBearerAuth()
   @ApiCreatedResponse({ type: JobDto })
+  @ApiOperation({ summary: 'Post a job' })
   create(@Body() dto: CreateJobDto, @CurrentUser() viewer: AuthUser) {
     return this.jobs.create(dto, viewer);
   }
@@ -82,6 +88,7 @@ export class JobsController {
   @ApiBearerAuth()
   @ApiOkResponse({ type: JobDto })
   @ApiForbiddenResponse({ description: 'Not the owner' })
+  @ApiOperation({ summary: 'Edit a job you posted' })
   update(@Param() { id }: IdParams, @Body() dto: UpdateJobDto, @CurrentUser() viewer: AuthUser) {
     return this.jobs.update(id, dto, viewer);
   }
@@ -93,6 +100,7 @@ export class JobsController {
   @ApiBearerAuth()
   @ApiNoContentResponse()
   @ApiForbiddenResponse({ description: 'Not the owner' })
+  @ApiOperation({ summary: 'Delete a job you posted' })
   async delete(@Param() { id }: IdParams, @CurrentUser() viewer: AuthUser): Promise<void> {
     await this.jobs.delete(id, viewer);
   }

@@ -16,9 +16,11 @@ import {
   ApiForbiddenResponse,
   ApiNoContentResponse,
   ApiOkResponse,
+  ApiOperation,
   ApiTags,
 } from '@nestjs/swagger';
-import { JwtAuthGuard, OptionalJwtAuthGuard } from '../auth/auth.guards.js';
+import { JwtAuthGuard } from '../auth/auth.guards.js';
+import { OptionalAuth } from '../auth/optional-auth.decorator.js';
 import type { AuthUser } from '../auth/auth.types.js';
 import { CurrentUser } from '../auth/current-user.decorator.js';
 import { Cached, InvalidatesCache } from '@jobboard/redis-cache';
@@ -37,10 +39,10 @@ export class PostsController {
   constructor(private readonly posts: PostsService) {}
 
   @Get()
-  @UseGuards(OptionalJwtAuthGuard)
+  @OptionalAuth()
   @Cached(30, 'posts:list:{skip}:{limit}:{following}:{user.id}')
-  @ApiBearerAuth()
   @ApiCachedResponse(PostPageDto, { perViewer: true })
+  @ApiOperation({ summary: 'The posts feed, newest first (optionally only followed authors)' })
   list(@Query() query: ListPostsQuery, @CurrentUser() viewer?: AuthUser) {
     return this.posts.list(query, viewer);
   }
@@ -48,6 +50,7 @@ export class PostsController {
   @Get('user/:userId')
   @Cached(30, 'posts:user:{userId}:{skip}:{limit}')
   @ApiCachedResponse(PostPageDto)
+  @ApiOperation({ summary: 'Posts by one author' })
   listByAuthor(@Param() { userId }: UserIdParams, @Query() page: PaginationQuery) {
     return this.posts.listByAuthor(userId, page);
   }
@@ -57,6 +60,7 @@ export class PostsController {
   @InvalidatesCache(...POST_CHANGES)
   @ApiBearerAuth()
   @ApiCreatedResponse({ type: PostDto })
+  @ApiOperation({ summary: 'Write a post' })
   create(@Body() dto: PostContentDto, @CurrentUser() viewer: AuthUser) {
     return this.posts.create(viewer, dto.content);
   }
@@ -67,6 +71,7 @@ export class PostsController {
   @ApiBearerAuth()
   @ApiOkResponse({ type: PostDto })
   @ApiForbiddenResponse({ description: 'Not the author' })
+  @ApiOperation({ summary: 'Edit your post' })
   update(@Param() { id }: IdParams, @Body() dto: PostContentDto, @CurrentUser() viewer: AuthUser) {
     return this.posts.update(id, viewer, dto.content);
   }
@@ -78,6 +83,7 @@ export class PostsController {
   @ApiBearerAuth()
   @ApiNoContentResponse()
   @ApiForbiddenResponse({ description: 'Not the author' })
+  @ApiOperation({ summary: 'Delete your post' })
   async delete(@Param() { id }: IdParams, @CurrentUser() viewer: AuthUser): Promise<void> {
     await this.posts.delete(id, viewer);
   }

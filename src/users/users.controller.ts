@@ -1,6 +1,7 @@
 import { Controller, Delete, Get, HttpCode, Param, Post, Query, UseGuards } from '@nestjs/common';
-import { ApiBearerAuth, ApiNoContentResponse, ApiTags } from '@nestjs/swagger';
-import { JwtAuthGuard, OptionalJwtAuthGuard } from '../auth/auth.guards.js';
+import { ApiBearerAuth, ApiNoContentResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { JwtAuthGuard } from '../auth/auth.guards.js';
+import { OptionalAuth } from '../auth/optional-auth.decorator.js';
 import type { AuthUser } from '../auth/auth.types.js';
 import { CurrentUser } from '../auth/current-user.decorator.js';
 import { Cached, InvalidatesCache } from '@jobboard/redis-cache';
@@ -20,17 +21,19 @@ export class UsersController {
   constructor(private readonly users: UsersService) {}
 
   @Get('list')
-  @UseGuards(OptionalJwtAuthGuard)
+  @OptionalAuth()
   @Cached(180, 'users:list:{skip}:{limit}:{search}:{user.id}')
   @ApiCachedResponse(UserPageDto, { perViewer: true })
+  @ApiOperation({ summary: 'List users, newest first' })
   list(@Query() query: ListUsersQuery, @CurrentUser() viewer?: AuthUser) {
     return this.users.list(query, viewer);
   }
 
   @Get(':id')
-  @UseGuards(OptionalJwtAuthGuard)
+  @OptionalAuth()
   @Cached(180, 'users:item:{id}:{user.id}')
   @ApiCachedResponse(UserProfileDto, { perViewer: true })
+  @ApiOperation({ summary: "Get a user's public profile" })
   get(@Param() { id }: IdParams, @CurrentUser() viewer?: AuthUser) {
     return this.users.getProfile(id, viewer);
   }
@@ -40,6 +43,7 @@ export class UsersController {
   @UseGuards(JwtAuthGuard)
   @InvalidatesCache(...FOLLOW_CHANGES)
   @ApiNoContentResponse()
+  @ApiOperation({ summary: 'Follow a user' })
   follow(@Param() { id }: IdParams, @CurrentUser() viewer: AuthUser) {
     return this.users.follow(viewer, id);
   }
@@ -49,6 +53,7 @@ export class UsersController {
   @UseGuards(JwtAuthGuard)
   @InvalidatesCache(...FOLLOW_CHANGES)
   @ApiNoContentResponse()
+  @ApiOperation({ summary: 'Stop following a user' })
   unfollow(@Param() { id }: IdParams, @CurrentUser() viewer: AuthUser) {
     return this.users.unfollow(viewer, id);
   }

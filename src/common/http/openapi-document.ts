@@ -79,6 +79,8 @@ export function declareCommonAnswers(document: OpenAPIObject): OpenAPIObject {
 }
 
 function declareOn(path: string, method: string, operation: Operation): void {
+  // Public operations say so (an empty list) rather than inherit nothing, so a forgotten scheme stands out.
+  operation.security ??= [];
   const statuses = [400];
   if (operation.security?.length) statuses.push(401);
   if (path.includes('{')) statuses.push(404);
@@ -104,10 +106,20 @@ function declareOn(path: string, method: string, operation: Operation): void {
       },
     };
   }
-  for (const response of Object.values(responses) as { headers?: Record<string, unknown> }[]) {
-    response.headers = { 'X-Request-Id': REQUEST_ID, ...response.headers };
+  // A cached route sets Cache-Control (and Vary) before its handler runs, so its errors carry them too.
+  const cacheHeaders = Object.entries((responses[200] as HeaderBearer | undefined)?.headers ?? {}).filter(
+    ([name]) => name === 'Cache-Control' || name === 'Vary',
+  );
+  for (const [status, response] of Object.entries(responses) as [string, HeaderBearer][]) {
+    response.headers = {
+      'X-Request-Id': REQUEST_ID,
+      ...(Number(status) >= 400 && Object.fromEntries(cacheHeaders)),
+      ...response.headers,
+    };
   }
 }
+
+type HeaderBearer = { headers?: Record<string, unknown> };
 
 /** `JobsController` + `list` -> `jobsList`: stable names for generated clients. */
 export function operationIdOf(controllerKey: string, methodKey: string): string {
@@ -131,8 +143,8 @@ export function ApiCachedResponse(type: Type<unknown>, { perViewer = false } = {
       schema: { type: 'string' },
     },
     'Cache-Control': {
-      description: perViewer ? 'private, no-cache' : 'no-cache (browsers revalidate with the ETag)',
-      schema: { type: 'string' },
+      description: perViewer ? 'Per-viewer: not for shared caches' : 'Browsers revalidate with the ETag',
+      schema: { type: 'string', enum: [perViewer ? 'private, no-cache' : 'no-cache'] },
     },
     ...(perViewer && {
       Vary: {
@@ -141,25 +153,20 @@ export function ApiCachedResponse(type: Type<unknown>, { perViewer = false } = {
       },
     }),
   };
+  const headers = {
+    ...validators,
+    'X-Cache': {
+      description: 'HIT, MISS, STALE (served past its TTL while the database cannot answer) or BYPASS',
+      schema: { type: 'string', enum: ['HIT', 'MISS', 'STALE', 'BYPASS'] },
+    },
+    Age: {
+      description: 'Seconds since the entry was stored; sent with STALE answers',
+      schema: { type: 'integer' },
+    },
+  };
   return applyDecorators(
-    ApiOkResponse({
-      type,
-      headers: {
-        ...validators,
-        'X-Cache': {
-          description: 'HIT, MISS, STALE (served past its TTL while the database cannot answer) or BYPASS',
-          schema: { type: 'string', enum: ['HIT', 'MISS', 'STALE', 'BYPASS'] },
-        },
-        Age: {
-          description: 'Seconds since the entry was stored; sent with STALE answers',
-          schema: { type: 'integer' },
-        },
-      },
-    }),
-    ApiResponse({
-      status: 304,
-      description: 'Not modified: the ETag in If-None-Match is current',
-      headers: validators,
-    }),
+    ApiOkResponse({ type, headers }),
+    // RFC 9110 §15.4.5: a 304 carries the headers the 200 would have.
+    ApiResponse({ status: 304, description: 'Not modified: the ETag in If-None-Match is current', headers }),
   );
 }
