@@ -12,6 +12,10 @@ export interface RecordedAnswer {
   /** Fastify's route template (`/api/jobs/:id`); undefined for a request no route matched. */
   route: string | undefined;
   status: number;
+  /** The headers as sent, names lower-cased. */
+  headers: Record<string, string | string[] | number | undefined>;
+  /** The payload as sent; undefined when it was a stream (static files). */
+  body: string | undefined;
 }
 
 export interface TestApp {
@@ -49,15 +53,26 @@ export async function startTestApp(driver: TestDriver, env: EnvOverrides = {}): 
       { logger: ['error'] },
     );
     await configureApp(app, config);
-    const answers: RecordedAnswer[] = [];
-    app
-      .getHttpAdapter()
-      .getInstance()
-      .addHook('onResponse', (request, reply, done) => {
-        answers.push({ method: request.method, route: request.routeOptions.url, status: reply.statusCode });
-        done();
-      });
     await app.init();
+    const answers: RecordedAnswer[] = [];
+    const payloads = new WeakMap<object, string | undefined>();
+    const fastify = app.getHttpAdapter().getInstance();
+    // Registered after every hook of the app and its modules (the conditional GET's among them, added during
+    // init), so this onSend sees the payload as it goes on the wire.
+    fastify.addHook('onSend', (request, _reply, payload, done) => {
+      payloads.set(request, payloadText(payload));
+      done(null, payload);
+    });
+    fastify.addHook('onResponse', (request, reply, done) => {
+      answers.push({
+        method: request.method,
+        route: request.routeOptions.url,
+        status: reply.statusCode,
+        headers: reply.getHeaders(),
+        body: payloads.has(request) ? payloads.get(request) : '',
+      });
+      done();
+    });
     await app.getHttpAdapter().getInstance().ready();
     const database = app.get<DatabaseConnection>(DATABASE_CONNECTION);
     console.log(`e2e backend: ${database.location}`);
@@ -75,4 +90,11 @@ export async function startTestApp(driver: TestDriver, env: EnvOverrides = {}): 
     await scratch?.drop();
     throw error;
   }
+}
+
+function payloadText(payload: unknown): string | undefined {
+  if (payload === null || payload === undefined) return '';
+  if (typeof payload === 'string') return payload;
+  if (Buffer.isBuffer(payload)) return payload.toString('utf8');
+  return undefined;
 }
