@@ -27,7 +27,7 @@ const READINESS_PATHS = ['/health/ready', '/health/serving'];
 const MAX_JSON_DEPTH = 32;
 
 /** Headers the browser frontend (another origin) may read: it revalidates with ETag and shows X-Cache. */
-export const EXPOSED_HEADERS = ['X-Cache', 'ETag', 'X-Request-Id'];
+export const EXPOSED_HEADERS = ['X-Cache', 'ETag', 'Age', 'X-Request-Id'];
 
 /**
  * Log lines go to stdout through a buffered asynchronous writer: one write per 4 KB instead of one per line (a

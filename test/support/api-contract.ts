@@ -767,7 +767,7 @@ export function describeApiContract(driver: TestDriver): void {
         expect(routerError.headers['x-request-id']).toBe('trace-router');
       });
 
-      it('allows the configured CORS origin and exposes X-Cache, ETag and X-Request-Id', async () => {
+      it('allows the configured CORS origin and exposes X-Cache, ETag, Age and X-Request-Id', async () => {
         const preflight = await api
           .raw()
           .options('/api/jobs')
@@ -793,7 +793,7 @@ export function describeApiContract(driver: TestDriver): void {
         expect(bare.text).toBe('');
         expect(bare.headers['access-control-allow-origin']).toBeUndefined();
         const get = await api.raw().get('/api/jobs?limit=1').set('Origin', 'http://localhost:5173');
-        expect(get.headers['access-control-expose-headers']).toBe('X-Cache, ETag, X-Request-Id');
+        expect(get.headers['access-control-expose-headers']).toBe('X-Cache, ETag, Age, X-Request-Id');
         const foreign = await api.raw().get('/api/jobs?limit=1').set('Origin', 'http://evil.example');
         expect(foreign.headers['access-control-allow-origin']).toBeUndefined();
       });
