@@ -9,6 +9,8 @@ import { createScratchDatabase, type ScratchDatabase, type TestDriver } from './
 
 export interface RecordedAnswer {
   method: string;
+  /** The request's URL as sent (path and query). */
+  url: string;
   /** Fastify's route template (`/api/jobs/:id`); undefined for a request no route matched. */
   route: string | undefined;
   status: number;
@@ -66,6 +68,7 @@ export async function startTestApp(driver: TestDriver, env: EnvOverrides = {}): 
     fastify.addHook('onResponse', (request, reply, done) => {
       answers.push({
         method: request.method,
+        url: request.url,
         route: request.routeOptions.url,
         status: reply.statusCode,
         headers: reply.getHeaders(),
