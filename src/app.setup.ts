@@ -48,10 +48,11 @@ export function createFastifyAdapter(config: AppConfig): FastifyAdapter {
       return typeof supplied === 'string' && CLIENT_REQUEST_ID.test(supplied) ? supplied : randomUUID();
     },
     logController: new OneLinePerRequestLogController(),
-    // Router errors (a malformed URL, an over-long path parameter) are answered before Nest sees the request.
-    frameworkErrors: (error: FastifyError, _request: FastifyRequest, reply: FastifyReply) => {
+    // Router errors (a malformed URL, an over-long path parameter) are answered before Nest sees the request, and
+    // before any hook: this reply runs none, so it sets the request id the onSend hook gives every other one.
+    frameworkErrors: (error: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
       const { status, body } = toErrorResponse(error);
-      void reply.code(status).send(body);
+      void reply.code(status).header('x-request-id', request.id).send(body);
     },
     logger: {
       level: config.logLevel,

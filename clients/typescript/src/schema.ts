@@ -1205,6 +1205,26 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description A path parameter longer than 100 characters (the router refuses it before matching) */
+            414: {
+                headers: {
+                    /** @description Browsers revalidate with the ETag */
+                    "Cache-Control"?: "no-cache";
+                    /** @description Echoes a plain client-supplied X-Request-Id, else a fresh UUID */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 414,
+                     *       "error": "URI Too Long",
+                     *       "message": "'/api/jobs/99999…' is exceeding the max param length"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             /** @description The database cannot serve and nothing cached can answer; retry after Retry-After seconds */
             503: {
                 headers: {
@@ -1352,6 +1372,24 @@ export interface operations {
                      *       "statusCode": 413,
                      *       "error": "Payload Too Large",
                      *       "message": "Request body is too large"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description A path parameter longer than 100 characters (the router refuses it before matching) */
+            414: {
+                headers: {
+                    /** @description Echoes a plain client-supplied X-Request-Id, else a fresh UUID */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 414,
+                     *       "error": "URI Too Long",
+                     *       "message": "'/api/jobs/99999…' is exceeding the max param length"
                      *     }
                      */
                     "application/json": components["schemas"]["ErrorBody"];
@@ -1531,6 +1569,24 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description A path parameter longer than 100 characters (the router refuses it before matching) */
+            414: {
+                headers: {
+                    /** @description Echoes a plain client-supplied X-Request-Id, else a fresh UUID */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 414,
+                     *       "error": "URI Too Long",
+                     *       "message": "'/api/jobs/99999…' is exceeding the max param length"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             /** @description A non-empty body that is not application/json */
             415: {
                 headers: {
@@ -1627,6 +1683,24 @@ export interface operations {
                      *       "statusCode": 404,
                      *       "error": "Not Found",
                      *       "message": "Job 42 not found"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description A path parameter longer than 100 characters (the router refuses it before matching) */
+            414: {
+                headers: {
+                    /** @description Echoes a plain client-supplied X-Request-Id, else a fresh UUID */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 414,
+                     *       "error": "URI Too Long",
+                     *       "message": "'/api/jobs/99999…' is exceeding the max param length"
                      *     }
                      */
                     "application/json": components["schemas"]["ErrorBody"];
@@ -2131,6 +2205,24 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description A path parameter longer than 100 characters (the router refuses it before matching) */
+            414: {
+                headers: {
+                    /** @description Echoes a plain client-supplied X-Request-Id, else a fresh UUID */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 414,
+                     *       "error": "URI Too Long",
+                     *       "message": "'/api/jobs/99999…' is exceeding the max param length"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             /** @description A non-empty body that is not application/json */
             415: {
                 headers: {
@@ -2305,6 +2397,24 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description A path parameter longer than 100 characters (the router refuses it before matching) */
+            414: {
+                headers: {
+                    /** @description Echoes a plain client-supplied X-Request-Id, else a fresh UUID */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 414,
+                     *       "error": "URI Too Long",
+                     *       "message": "'/api/jobs/99999…' is exceeding the max param length"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             /** @description A non-empty body that is not application/json */
             415: {
                 headers: {
@@ -2430,6 +2540,26 @@ export interface operations {
                      *       "statusCode": 404,
                      *       "error": "Not Found",
                      *       "message": "Job 42 not found"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description A path parameter longer than 100 characters (the router refuses it before matching) */
+            414: {
+                headers: {
+                    /** @description Browsers revalidate with the ETag */
+                    "Cache-Control"?: "no-cache";
+                    /** @description Echoes a plain client-supplied X-Request-Id, else a fresh UUID */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 414,
+                     *       "error": "URI Too Long",
+                     *       "message": "'/api/jobs/99999…' is exceeding the max param length"
                      *     }
                      */
                     "application/json": components["schemas"]["ErrorBody"];
@@ -2576,6 +2706,28 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description A path parameter longer than 100 characters (the router refuses it before matching) */
+            414: {
+                headers: {
+                    /** @description Per-viewer: not for shared caches */
+                    "Cache-Control"?: "private, no-cache";
+                    /** @description Contains Authorization (and Origin when CORS applies) */
+                    Vary?: string;
+                    /** @description Echoes a plain client-supplied X-Request-Id, else a fresh UUID */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 414,
+                     *       "error": "URI Too Long",
+                     *       "message": "'/api/jobs/99999…' is exceeding the max param length"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             /** @description The database cannot serve and nothing cached can answer; retry after Retry-After seconds */
             503: {
                 headers: {
@@ -2707,6 +2859,24 @@ export interface operations {
                      *       "statusCode": 413,
                      *       "error": "Payload Too Large",
                      *       "message": "Request body is too large"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description A path parameter longer than 100 characters (the router refuses it before matching) */
+            414: {
+                headers: {
+                    /** @description Echoes a plain client-supplied X-Request-Id, else a fresh UUID */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 414,
+                     *       "error": "URI Too Long",
+                     *       "message": "'/api/jobs/99999…' is exceeding the max param length"
                      *     }
                      */
                     "application/json": components["schemas"]["ErrorBody"];
@@ -2857,6 +3027,24 @@ export interface operations {
                      *       "statusCode": 413,
                      *       "error": "Payload Too Large",
                      *       "message": "Request body is too large"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description A path parameter longer than 100 characters (the router refuses it before matching) */
+            414: {
+                headers: {
+                    /** @description Echoes a plain client-supplied X-Request-Id, else a fresh UUID */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 414,
+                     *       "error": "URI Too Long",
+                     *       "message": "'/api/jobs/99999…' is exceeding the max param length"
                      *     }
                      */
                     "application/json": components["schemas"]["ErrorBody"];

@@ -30,6 +30,10 @@ const ERROR_MEANINGS: Record<number, { description: string; message: string | st
     message: 'Resource already exists',
   },
   413: { description: 'The body is larger than BODY_LIMIT', message: 'Request body is too large' },
+  414: {
+    description: 'A path parameter longer than 100 characters (the router refuses it before matching)',
+    message: "'/api/jobs/99999…' is exceeding the max param length",
+  },
   415: {
     description: 'A non-empty body that is not application/json',
     message: 'Unsupported content-type: send application/json',
@@ -83,7 +87,7 @@ function declareOn(path: string, method: string, operation: Operation): void {
   operation.security ??= [];
   const statuses = [400];
   if (operation.security?.length) statuses.push(401);
-  if (path.includes('{')) statuses.push(404);
+  if (path.includes('{')) statuses.push(404, 414);
   if (WRITE_METHODS.has(method)) statuses.push(413, 415);
   if (WRITE_METHODS.has(method) && path.startsWith('/api/')) statuses.push(409);
   if (RATE_LIMITED_PATHS.has(path)) statuses.push(429);
