@@ -407,7 +407,10 @@ export interface components {
             total: number;
         };
         LoginDto: {
-            /** @example user1@example.com */
+            /**
+             * Format: email
+             * @example user1@example.com
+             */
             email: string;
             /** @example password123 */
             password: string;
@@ -432,7 +435,10 @@ export interface components {
             total: number;
         };
         RegisterDto: {
-            /** @example ada@example.com */
+            /**
+             * Format: email
+             * @example ada@example.com
+             */
             email: string;
             /** @example Ada Lovelace */
             name: string;

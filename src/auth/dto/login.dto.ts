@@ -4,7 +4,7 @@ import { IsSafeText } from '../../common/validation/validators.js';
 import { NormalizeEmail } from './register.dto.js';
 
 export class LoginDto {
-  @ApiProperty({ example: 'user1@example.com' })
+  @ApiProperty({ format: 'email', example: 'user1@example.com' })
   @NormalizeEmail()
   @IsString()
   @MinLength(1)

@@ -10,7 +10,7 @@ export const NormalizeEmail = () =>
   );
 
 export class RegisterDto {
-  @ApiProperty({ example: 'ada@example.com', maxLength: 254 })
+  @ApiProperty({ format: 'email', example: 'ada@example.com', maxLength: 254 })
   @NormalizeEmail()
   @IsString()
   @MaxLength(254)

@@ -7,11 +7,11 @@ export const DEFAULT_LIMIT = 20;
 
 /** `skip` and `limit` of every list, with their defaults applied so `?limit=20` and no limit mean the same. */
 export class PaginationQuery {
-  @ApiPropertyOptional({ minimum: 0, maximum: MAX_SKIP, default: 0 })
+  @ApiPropertyOptional({ type: 'integer', minimum: 0, maximum: MAX_SKIP, default: 0 })
   @IsIntBetween(0, MAX_SKIP)
   skip: number = 0;
 
-  @ApiPropertyOptional({ minimum: 1, maximum: MAX_LIMIT, default: DEFAULT_LIMIT })
+  @ApiPropertyOptional({ type: 'integer', minimum: 1, maximum: MAX_LIMIT, default: DEFAULT_LIMIT })
   @IsIntBetween(1, MAX_LIMIT)
   limit: number = DEFAULT_LIMIT;
 }

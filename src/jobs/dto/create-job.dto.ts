@@ -77,14 +77,14 @@ export class CreateJobDto {
   @IsSafeText()
   description: string;
 
-  @ApiPropertyOptional({ type: Number, nullable: true, minimum: 0, maximum: INT4_MAX })
+  @ApiPropertyOptional({ type: 'integer', nullable: true, minimum: 0, maximum: INT4_MAX })
   @IsOptional()
   @IsInt()
   @Min(0)
   @Max(INT4_MAX)
   salaryMin?: number | null;
 
-  @ApiPropertyOptional({ type: Number, nullable: true, minimum: 0, maximum: INT4_MAX })
+  @ApiPropertyOptional({ type: 'integer', nullable: true, minimum: 0, maximum: INT4_MAX })
   @IsOptional()
   @IsInt()
   @Min(0)

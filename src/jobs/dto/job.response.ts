@@ -3,7 +3,7 @@ import { JOB_STATUSES, JOB_TYPES } from '../../database/schema.js';
 
 /** OpenAPI description of a job as the API returns it. */
 export class JobDto {
-  @ApiProperty() id: number;
+  @ApiProperty({ type: 'integer' }) id: number;
   @ApiProperty() title: string;
   @ApiProperty() company: string;
   @ApiProperty() location: string;
@@ -11,9 +11,9 @@ export class JobDto {
   @ApiProperty({ enum: JOB_TYPES }) type: string;
   @ApiProperty({ enum: JOB_STATUSES }) status: string;
   @ApiProperty() description: string;
-  @ApiProperty({ type: Number, nullable: true }) salaryMin: number | null;
-  @ApiProperty({ type: Number, nullable: true }) salaryMax: number | null;
-  @ApiProperty({ description: 'Id of the user who posted it' }) postedBy: number;
+  @ApiProperty({ type: 'integer', nullable: true }) salaryMin: number | null;
+  @ApiProperty({ type: 'integer', nullable: true }) salaryMax: number | null;
+  @ApiProperty({ type: 'integer', description: 'Id of the user who posted it' }) postedBy: number;
   @ApiProperty({ type: String, format: 'date-time' }) createdAt: string;
   @ApiProperty({ type: String, format: 'date-time' }) updatedAt: string;
 }
@@ -31,24 +31,24 @@ export class SimilarJobDto extends JobDto {
 export class SimilarJobsDto {
   @ApiProperty({ type: [SimilarJobDto], description: 'Active jobs, most similar first' })
   items: SimilarJobDto[];
-  @ApiProperty() limit: number;
+  @ApiProperty({ type: 'integer' }) limit: number;
 }
 
 export class JobPageDto {
   @ApiProperty({ type: [JobDto] }) items: JobDto[];
-  @ApiProperty() total: number;
-  @ApiProperty() skip: number;
-  @ApiProperty() limit: number;
+  @ApiProperty({ type: 'integer' }) total: number;
+  @ApiProperty({ type: 'integer' }) skip: number;
+  @ApiProperty({ type: 'integer' }) limit: number;
 }
 
 export class CountByValueDto {
   @ApiProperty() value: string;
-  @ApiProperty() count: number;
+  @ApiProperty({ type: 'integer' }) count: number;
 }
 
 export class JobStatsDto {
-  @ApiProperty({ description: 'All jobs, active and closed' }) total: number;
-  @ApiProperty() active: number;
+  @ApiProperty({ type: 'integer', description: 'All jobs, active and closed' }) total: number;
+  @ApiProperty({ type: 'integer' }) active: number;
   @ApiProperty({ type: [CountByValueDto], description: 'Active jobs per category' })
   byCategory: CountByValueDto[];
   @ApiProperty({ type: [CountByValueDto], description: 'Active jobs per type' }) byType: CountByValueDto[];

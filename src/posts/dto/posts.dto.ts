@@ -14,7 +14,7 @@ export class ListPostsQuery extends PaginationQuery {
 }
 
 export class UserIdParams {
-  @ApiProperty({ minimum: 1, maximum: INT4_MAX })
+  @ApiProperty({ type: 'integer', minimum: 1, maximum: INT4_MAX })
   @IsId()
   userId: number;
 }
@@ -30,15 +30,15 @@ export class PostContentDto {
 }
 
 export class AuthorDto {
-  @ApiProperty() id: number;
+  @ApiProperty({ type: 'integer' }) id: number;
   @ApiProperty() name: string;
 }
 
 /** OpenAPI description of a post as the API returns it. */
 export class PostDto {
-  @ApiProperty() id: number;
+  @ApiProperty({ type: 'integer' }) id: number;
   @ApiProperty() content: string;
-  @ApiProperty() authorId: number;
+  @ApiProperty({ type: 'integer' }) authorId: number;
   @ApiProperty({ type: AuthorDto }) author: AuthorDto;
   @ApiProperty({ type: String, format: 'date-time' }) createdAt: string;
   @ApiProperty({ type: String, format: 'date-time' }) updatedAt: string;
@@ -46,7 +46,7 @@ export class PostDto {
 
 export class PostPageDto {
   @ApiProperty({ type: [PostDto] }) items: PostDto[];
-  @ApiProperty() total: number;
-  @ApiProperty() skip: number;
-  @ApiProperty() limit: number;
+  @ApiProperty({ type: 'integer' }) total: number;
+  @ApiProperty({ type: 'integer' }) skip: number;
+  @ApiProperty({ type: 'integer' }) limit: number;
 }
