@@ -150,7 +150,11 @@ export async function configureApp(
   });
 
   app.useBodyParser('application/json', { bodyLimit: config.http.bodyLimit }, emptyTolerantJsonParser(app));
-  fastify.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: config.http.bodyLimit }, emptyOnlyParser);
+  // JSON only. Forms and text/plain are what a page on any site may send without a preflight (CORS "simple"
+  // requests), so accepting them would let other sites make their visitors' browsers write here: Fastify's own
+  // text/plain parser goes, and a catch-all registered through Nest stops Nest from adding its urlencoded one.
+  fastify.removeContentTypeParser('text/plain');
+  app.useBodyParser('*', { bodyLimit: config.http.bodyLimit }, emptyOnlyParser);
 
   app.enableCors({
     origin: config.http.corsOrigins.includes('*') ? true : config.http.corsOrigins,
