@@ -3,6 +3,7 @@ import { spawnSync } from 'node:child_process';
 import { RedisCacheService } from '@jobboard/redis-cache';
 import { commandCounts, TestRedisServer } from '@jobboard/redis-cache/testing';
 import { seedDatabase } from '../src/database/seed.js';
+import { maskUrl } from '../src/config/mask-url.util.js';
 import { ApiClient } from './support/api-client.js';
 import { startTestApp, type TestApp } from './support/test-app.js';
 
@@ -44,7 +45,7 @@ describe('cached API on Redis and PostgreSQL', () => {
     for (let i = 0; i < 200 && cache.status().redis !== 'up'; i++)
       await new Promise((r) => setTimeout(r, 10));
     expect(t.app.get(RedisCacheService).stats().backend).toBe('redis');
-    console.log(`cache e2e: Redis ${redis.url}, ${t.database.location}`);
+    console.log(`cache e2e: Redis ${maskUrl(redis.url)}, ${t.database.location}`);
     api = new ApiClient(t.app);
     await seedDatabase(t.database.db, { users: 20, jobs: 80, posts: 60, seed: 5 });
     ada = await api.register('Ada Cache');
