@@ -5,6 +5,7 @@ import type { AuthUser } from './auth.types.js';
 
 interface AccessTokenPayload {
   sub: number;
+  exp?: number;
 }
 
 /** Issues and checks access tokens (HS256 JWTs whose subject is the user id). */
@@ -16,11 +17,15 @@ export class TokenService {
     return this.jwt.signAsync({ sub: user.id } satisfies AccessTokenPayload);
   }
 
-  /** @returns the user the token names, or undefined when it is malformed, forged or expired. */
+  /**
+   * @returns the user the token names, or undefined when it is malformed, forged, expired or has no expiry (a
+   *   correctly signed token without `exp` would be valid forever: we never issue one, so it was not made here).
+   */
   async verify(token: string): Promise<AuthUser | undefined> {
     try {
       const payload = await this.jwt.verifyAsync<AccessTokenPayload>(token, { algorithms: ['HS256'] });
       const id = payload.sub;
+      if (typeof payload.exp !== 'number') return undefined;
       return Number.isInteger(id) && id >= 1 && id <= INT4_MAX ? { id } : undefined;
     } catch {
       return undefined;

@@ -3,6 +3,7 @@ import { JwtService } from '@nestjs/jwt';
 import { and, count, eq, ilike, inArray, or } from 'drizzle-orm';
 import { follows, jobs, posts, users } from '../../src/database/schema.js';
 import { SEED_PASSWORD, seedDatabase } from '../../src/database/seed.js';
+import { AppConfig } from '../../src/config/app-config.js';
 import { ApiClient, errorText } from './api-client.js';
 import { OpenApiValidator } from './openapi-validator.js';
 import { startTestApp, type TestApp } from './test-app.js';
@@ -188,6 +189,37 @@ export function describeApiContract(driver: TestDriver): void {
           expect(response.status).toBe(401);
         }
         expect((await api.get('/api/auth/me', ada.token)).status).toBe(200);
+      });
+
+      it('refuses a correctly signed token that has no expiry (401)', async () => {
+        const forever = new JwtService({ secret: t.app.get(AppConfig).auth.jwtSecret }).sign({ sub: ada.id });
+        expect(
+          Object.keys(JSON.parse(Buffer.from(forever.split('.')[1], 'base64url').toString())),
+        ).not.toContain('exp');
+        expect((await api.get('/api/auth/me', forever)).status).toBe(401);
+        expect((await api.get('/api/users/list', forever)).status).toBe(401);
+      });
+
+      it('answers 401 to every write with the token of a deleted account, and to its /me', async () => {
+        const zed = await api.register('Zed Deleted');
+        const job = await api.post('/api/jobs', newJob(), zed.token);
+        const post = await api.post('/api/posts', { content: 'soon gone' }, zed.token);
+        expect([job.status, post.status]).toEqual([201, 201]);
+        expect((await api.get('/api/users/list', zed.token)).status).toBe(200); // remembered as existing
+        await t.database.db.delete(users).where(eq(users.id, zed.id));
+        const writes = [
+          await api.post('/api/jobs', newJob(), zed.token),
+          await api.patch(`/api/jobs/${job.body.id}`, { title: 'x' }, zed.token),
+          await api.delete(`/api/jobs/${job.body.id}`, zed.token),
+          await api.post('/api/posts', { content: 'ghost' }, zed.token),
+          await api.patch(`/api/posts/${post.body.id}`, { content: 'ghost' }, zed.token),
+          await api.delete(`/api/posts/${post.body.id}`, zed.token),
+          await api.post(`/api/users/${ada.id}/follow`, undefined, zed.token),
+          await api.delete(`/api/users/${ada.id}/follow`, zed.token),
+        ];
+        expect(writes.map((response) => response.status)).toEqual(writes.map(() => 401));
+        expect(errorText(writes[0].body)).toMatch(/no longer exists/);
+        expect((await api.get('/api/auth/me', zed.token)).status).toBe(401);
       });
 
       it('reads the Bearer scheme case-insensitively', async () => {
