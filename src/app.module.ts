@@ -24,6 +24,8 @@ export function createValidationPipe(): StrictValidationPipe {
     whitelist: true,
     forbidNonWhitelisted: true,
     forbidUnknownValues: true,
+    // One message per field: a value that breaks five rules needs one fix, and the list stays short.
+    stopAtFirstError: true,
     transform: true,
     validationError: { target: false, value: false },
   });

@@ -3,6 +3,7 @@ import {
   BadRequestException,
   HttpException,
   HttpStatus,
+  PayloadTooLargeException,
   UnsupportedMediaTypeException,
 } from '@nestjs/common';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
@@ -106,6 +107,13 @@ function emptyTolerantJsonParser(app: NestFastifyApplication): FastifyBodyParser
   const parseJson = app.getHttpAdapter().getInstance().getDefaultJsonParser('error', 'error');
   return (request: FastifyRequest, body: Buffer, done) => {
     if (body.length === 0) return done(null, undefined);
+    const routeLimit = (request.routeOptions.config as { maxBodyBytes?: number }).maxBodyBytes;
+    if (routeLimit !== undefined && body.length > routeLimit) {
+      return done(
+        new PayloadTooLargeException(`Request body is too large for this route (${routeLimit} bytes)`),
+        undefined,
+      );
+    }
     const text = body.toString('utf8');
     if (exceedsJsonDepth(text, MAX_JSON_DEPTH)) {
       return done(

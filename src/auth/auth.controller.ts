@@ -19,9 +19,14 @@ import { CurrentUser } from './current-user.decorator.js';
 import { LoginDto } from './dto/login.dto.js';
 import { RegisterDto } from './dto/register.dto.js';
 import { AccessTokenDto, RegisteredDto } from './dto/auth.response.js';
+import { jsonBytesFor } from '../common/validation/input-caps.js';
 
-/** Opts a route into @fastify/rate-limit, whose limits (AUTH_RATE_LIMIT_*) are set where the plugin is registered. */
-const RATE_LIMITED = { rateLimit: {} };
+/**
+ * Opts a route into @fastify/rate-limit, whose limits (AUTH_RATE_LIMIT_*) are set where the plugin is registered,
+ * and caps its body at an email, a password and a name at their longest (one RouteConfig per route: a second
+ * would replace the first).
+ */
+const AUTH_ROUTE = { rateLimit: {}, maxBodyBytes: jsonBytesFor(254 + 128 + 100) };
 
 @ApiTags('auth')
 @Controller('api/auth')
@@ -29,7 +34,7 @@ export class AuthController {
   constructor(private readonly auth: AuthService) {}
 
   @Post('register')
-  @RouteConfig(RATE_LIMITED)
+  @RouteConfig(AUTH_ROUTE)
   @InvalidatesCache('users:list:')
   @ApiCreatedResponse({ type: RegisteredDto })
   @ApiConflictResponse({ description: 'The email is taken' })
@@ -41,7 +46,7 @@ export class AuthController {
 
   @Post('login')
   @HttpCode(200)
-  @RouteConfig(RATE_LIMITED)
+  @RouteConfig(AUTH_ROUTE)
   @ApiOkResponse({ type: AccessTokenDto })
   @ApiUnauthorizedResponse({ description: 'Wrong email or password' })
   @ApiTooManyRequestsResponse()

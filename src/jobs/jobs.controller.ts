@@ -32,6 +32,10 @@ import { SimilarJobsQuery } from './dto/similar-jobs.query.js';
 import { UpdateJobDto } from './dto/update-job.dto.js';
 import { JobsService } from './jobs.service.js';
 import { ApiCachedResponse } from '../common/http/openapi-document.js';
+import { jsonBytesFor, MaxBodyBytes } from '../common/validation/input-caps.js';
+
+/** A job's text fields at their longest (the description is 10,000 characters). */
+const JOB_BODY_BYTES = jsonBytesFor(200 + 200 + 100 + 100 + 10_000);
 
 @ApiTags('jobs')
 @Controller('api/jobs')
@@ -73,6 +77,7 @@ export class JobsController {
   }
 
   @Post()
+  @MaxBodyBytes(JOB_BODY_BYTES)
   @UseGuards(JwtAuthGuard)
   @InvalidatesCache('jobs:list:', 'jobs:stats:', 'jobs:similar:')
   @ApiBearerAuth()
@@ -83,6 +88,7 @@ export class JobsController {
   }
 
   @Patch(':id')
+  @MaxBodyBytes(JOB_BODY_BYTES)
   @UseGuards(JwtAuthGuard)
   @InvalidatesCache('jobs:list:', 'jobs:stats:', 'jobs:item:{id}', 'jobs:similar:')
   @ApiBearerAuth()

@@ -29,6 +29,10 @@ import { PaginationQuery } from '../common/dto/pagination.query.js';
 import { ListPostsQuery, PostContentDto, PostDto, PostPageDto, UserIdParams } from './dto/posts.dto.js';
 import { PostsService } from './posts.service.js';
 import { ApiCachedResponse } from '../common/http/openapi-document.js';
+import { jsonBytesFor, MaxBodyBytes } from '../common/validation/input-caps.js';
+
+/** A post is at most 5,000 characters. */
+const POST_BODY_BYTES = jsonBytesFor(5_000);
 
 /** Only authors change their posts, so the viewer is the author whose list changes. */
 const POST_CHANGES = ['posts:list:', 'posts:user:{user.id}:'];
@@ -56,6 +60,7 @@ export class PostsController {
   }
 
   @Post()
+  @MaxBodyBytes(POST_BODY_BYTES)
   @UseGuards(JwtAuthGuard)
   @InvalidatesCache(...POST_CHANGES)
   @ApiBearerAuth()
@@ -66,6 +71,7 @@ export class PostsController {
   }
 
   @Patch(':id')
+  @MaxBodyBytes(POST_BODY_BYTES)
   @UseGuards(JwtAuthGuard)
   @InvalidatesCache(...POST_CHANGES)
   @ApiBearerAuth()

@@ -600,7 +600,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description The body is larger than BODY_LIMIT */
+            /** @description The body is larger than the route takes (a post: 5,000 characters) or than BODY_LIMIT */
             413: {
                 headers: {
                     /** @description Echoes a plain client-supplied X-Request-Id, else a fresh UUID */
@@ -814,7 +814,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description The body is larger than BODY_LIMIT */
+            /** @description The body is larger than the route takes (a post: 5,000 characters) or than BODY_LIMIT */
             413: {
                 headers: {
                     /** @description Echoes a plain client-supplied X-Request-Id, else a fresh UUID */
@@ -1066,7 +1066,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description The body is larger than BODY_LIMIT */
+            /** @description The body is larger than the route takes (a post: 5,000 characters) or than BODY_LIMIT */
             413: {
                 headers: {
                     /** @description Echoes a plain client-supplied X-Request-Id, else a fresh UUID */
@@ -1365,7 +1365,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description The body is larger than BODY_LIMIT */
+            /** @description The body is larger than the route takes (a post: 5,000 characters) or than BODY_LIMIT */
             413: {
                 headers: {
                     /** @description Echoes a plain client-supplied X-Request-Id, else a fresh UUID */
@@ -1557,7 +1557,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description The body is larger than BODY_LIMIT */
+            /** @description The body is larger than the route takes (a post: 5,000 characters) or than BODY_LIMIT */
             413: {
                 headers: {
                     /** @description Echoes a plain client-supplied X-Request-Id, else a fresh UUID */
@@ -2025,7 +2025,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description The body is larger than BODY_LIMIT */
+            /** @description The body is larger than the route takes (a post: 5,000 characters) or than BODY_LIMIT */
             413: {
                 headers: {
                     /** @description Echoes a plain client-supplied X-Request-Id, else a fresh UUID */
@@ -2193,7 +2193,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description The body is larger than BODY_LIMIT */
+            /** @description The body is larger than the route takes (a post: 5,000 characters) or than BODY_LIMIT */
             413: {
                 headers: {
                     /** @description Echoes a plain client-supplied X-Request-Id, else a fresh UUID */
@@ -2385,7 +2385,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description The body is larger than BODY_LIMIT */
+            /** @description The body is larger than the route takes (a post: 5,000 characters) or than BODY_LIMIT */
             413: {
                 headers: {
                     /** @description Echoes a plain client-supplied X-Request-Id, else a fresh UUID */
@@ -2852,7 +2852,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description The body is larger than BODY_LIMIT */
+            /** @description The body is larger than the route takes (a post: 5,000 characters) or than BODY_LIMIT */
             413: {
                 headers: {
                     /** @description Echoes a plain client-supplied X-Request-Id, else a fresh UUID */
@@ -3020,7 +3020,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description The body is larger than BODY_LIMIT */
+            /** @description The body is larger than the route takes (a post: 5,000 characters) or than BODY_LIMIT */
             413: {
                 headers: {
                     /** @description Echoes a plain client-supplied X-Request-Id, else a fresh UUID */
@@ -3275,7 +3275,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description The body is larger than BODY_LIMIT */
+            /** @description The body is larger than the route takes (a post: 5,000 characters) or than BODY_LIMIT */
             413: {
                 headers: {
                     /** @description Echoes a plain client-supplied X-Request-Id, else a fresh UUID */

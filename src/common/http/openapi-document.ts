@@ -29,7 +29,10 @@ const ERROR_MEANINGS: Record<number, { description: string; message: string | st
     description: 'Conflicts with stored data: a taken email, or a referenced row that is gone',
     message: 'Resource already exists',
   },
-  413: { description: 'The body is larger than BODY_LIMIT', message: 'Request body is too large' },
+  413: {
+    description: 'The body is larger than the route takes (a post: 5,000 characters) or than BODY_LIMIT',
+    message: 'Request body is too large',
+  },
   414: {
     description: 'A path parameter longer than 100 characters (the router refuses it before matching)',
     message: "'/api/jobs/99999…' is exceeding the max param length",

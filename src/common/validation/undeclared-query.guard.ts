@@ -2,6 +2,7 @@ import { BadRequestException, CanActivate, ExecutionContext, Injectable } from '
 import { ROUTE_ARGS_METADATA } from '@nestjs/common/constants.js';
 import { RouteParamtypes } from '@nestjs/common/enums/route-paramtypes.enum.js';
 import type { FastifyRequest } from 'fastify';
+import { capMessages } from './input-caps.js';
 
 /**
  * Refuses a query string on routes that declare no `@Query()` parameter, with the ValidationPipe's message
@@ -19,7 +20,7 @@ export class UndeclaredQueryGuard implements CanActivate {
     const query = context.switchToHttp().getRequest<FastifyRequest>().query;
     const keys = query !== null && typeof query === 'object' ? Object.keys(query) : [];
     if (keys.length === 0 || this.handlerReadsQuery(context)) return true;
-    throw new BadRequestException(keys.map((key) => `property ${key} should not exist`));
+    throw new BadRequestException(capMessages(keys.map((key) => `property ${key} should not exist`)));
   }
 
   private handlerReadsQuery(context: ExecutionContext): boolean {
