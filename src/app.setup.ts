@@ -43,6 +43,10 @@ setInterval(() => logDestination.flush(), 1_000).unref();
 export function createFastifyAdapter(config: AppConfig): FastifyAdapter {
   return new FastifyAdapter({
     bodyLimit: config.http.bodyLimit,
+    // The whole request within the timeout (Node checks it every few seconds), and no silence longer than it on
+    // the socket (exact): a stalled body is cut instead of holding a socket and every shutdown.
+    requestTimeout: config.http.requestTimeoutMs,
+    connectionTimeout: config.http.requestTimeoutMs,
     trustProxy: toFastifyTrustProxy(config.http.trustProxy),
     genReqId: (request: IncomingMessage) => {
       const supplied = request.headers['x-request-id'];

@@ -1,3 +1,4 @@
+import { connect } from 'node:net';
 import { describe, expect, it } from '@jest/globals';
 import { runAppExpectingExit, spawnApp } from './support/spawn-app.js';
 
@@ -51,5 +52,48 @@ describe('shutdown', () => {
     // Bounded by the drain delay plus closing, not by the 72 s keep-alive timeout of idle sockets.
     expect(Date.now() - started).toBeLessThan(8_000);
     expect(app.output()).toMatch(/SIGTERM: draining for 1500 ms[\s\S]*"msg":"closed"/);
+  });
+
+  /** Sends a POST's headers and half its body, then nothing: resolves with the socket once the server closes it. */
+  const stallBody = (baseUrl: string) => {
+    const { hostname, port } = new URL(baseUrl);
+    const socket = connect(Number(port), hostname);
+    socket.on('error', () => undefined); // a reset is one way of being cut
+    socket.write('POST /api/posts HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n');
+    socket.write('Content-Length: 100\r\n\r\n{"content":"half a bo');
+    return new Promise<number>((resolve) => {
+      const started = Date.now();
+      socket.once('close', () => resolve(Date.now() - started));
+    });
+  };
+
+  it('cuts a request whose body stalls once REQUEST_TIMEOUT_MS passes in silence', async () => {
+    const app = await spawnApp({ PGLITE_DIR: 'memory://', REQUEST_TIMEOUT_MS: '1500' });
+    try {
+      const cutAfter = await stallBody(app.baseUrl);
+      expect(cutAfter).toBeGreaterThanOrEqual(1_000);
+      expect(cutAfter).toBeLessThan(5_000);
+      expect((await fetch(`${app.baseUrl}/health`)).status).toBe(200);
+    } finally {
+      expect((await app.stop()).code).toBe(0);
+    }
+  });
+
+  it('on SIGTERM cuts a stalled body after the drain and exits 0 well within SHUTDOWN_TIMEOUT_MS', async () => {
+    const app = await spawnApp({
+      PGLITE_DIR: 'memory://',
+      REQUEST_TIMEOUT_MS: '600000',
+      SHUTDOWN_DRAIN_MS: '300',
+      SHUTDOWN_TIMEOUT_MS: '8000',
+      LOG_LEVEL: 'info',
+    });
+    const cut = stallBody(app.baseUrl);
+    await new Promise((resolve) => setTimeout(resolve, 300)); // the server has read the headers
+    const started = Date.now();
+    const ended = await app.stop();
+    expect(ended).toEqual({ code: 0, signal: null, killed: false });
+    expect(Date.now() - started).toBeLessThan(4_000);
+    expect(await cut).toBeLessThan(5_000);
+    expect(app.output()).not.toMatch(/exceeded/);
   });
 });

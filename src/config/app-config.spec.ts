@@ -55,6 +55,7 @@ describe('AppConfig', () => {
     it('limits bodies to 100 KiB, allows the local front ends and trusts no proxy', () => {
       expect(defaults.http).toEqual({
         bodyLimit: 102_400,
+        requestTimeoutMs: 30_000,
         corsOrigins: ['http://localhost:5173', 'http://localhost:3000'],
         trustProxy: false,
       });
@@ -216,6 +217,7 @@ describe('AppConfig', () => {
         jwtSecret: 'development default',
         port: 3000,
         bodyLimit: 102_400,
+        requestTimeoutMs: 30_000,
       });
     });
   });

@@ -51,6 +51,7 @@ export class AppConfig {
   };
   readonly http: {
     readonly bodyLimit: number;
+    readonly requestTimeoutMs: number;
     readonly corsOrigins: string[];
     readonly trustProxy: boolean | number | string[];
   };
@@ -108,6 +109,7 @@ export class AppConfig {
     };
     this.http = {
       bodyLimit: env.BODY_LIMIT,
+      requestTimeoutMs: env.REQUEST_TIMEOUT_MS,
       corsOrigins: env.CORS_ORIGINS.split(',')
         .map((origin) => origin.trim())
         .filter(Boolean),
@@ -143,6 +145,7 @@ export class AppConfig {
       adminToken: this.auth.adminToken ? 'set' : 'unset (admin endpoints answer 401)',
       jwtSecret: this.usesDevelopmentJwtSecret ? 'development default' : 'set',
       bodyLimit: this.http.bodyLimit,
+      requestTimeoutMs: this.http.requestTimeoutMs,
       corsOrigins: this.http.corsOrigins,
     };
   }

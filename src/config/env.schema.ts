@@ -234,6 +234,13 @@ export class EnvironmentVariables {
   @IsIntBetween(1_024, 64 * 1024 * 1024)
   BODY_LIMIT = 102_400;
 
+  /**
+   * A request must arrive whole (headers and body) within this, and a connection that sends nothing for this long
+   * is closed: a client that stalls mid-body holds a socket for at most this long.
+   */
+  @IsIntBetween(1_000, 600_000)
+  REQUEST_TIMEOUT_MS = 30_000;
+
   @IsString()
   @Matches(/^(\s*(\*|https?:\/\/[^,\s]+)\s*)(,\s*(\*|https?:\/\/[^,\s]+)\s*)*$|^$/, {
     message: 'CORS_ORIGINS must be a comma-separated list of http(s) origins, or *',

@@ -1,5 +1,6 @@
 import type { LoggerService } from '@nestjs/common';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import type { IncomingMessage } from 'node:http';
 
 export interface ShutdownTimings {
   /** How long to keep serving after the signal, with readiness failing, so a load balancer stops routing here. */
@@ -12,12 +13,14 @@ export interface ShutdownTimings {
  * The shutdown sequence, owned here rather than left to Nest's signal hook. Closing Fastify straight away destroys
  * keep-alive sockets whose request the server has not read yet (the client sees ECONNRESET) and leaves sockets that
  * answer after the close began open until their keep-alive timeout (72 s). So on SIGTERM or SIGINT:
- * readiness answers 503 and every response carries `Connection: close`; after `drainDelayMs` the app closes
- * (no new connections, in-flight requests finish, then the database and other resources close); whatever is still
- * open after `timeoutMs` is destroyed.
+ * readiness answers 503 and every response carries `Connection: close`; after `drainDelayMs` requests whose body
+ * is still arriving are cut and the app closes (no new connections, in-flight requests finish, then the database
+ * and other resources close); whatever is still open after `timeoutMs` is destroyed.
  */
 export class GracefulShutdown {
   private draining = false;
+  /** Requests the server is handling; those whose body has not fully arrived are cut after the drain. */
+  private readonly inFlight = new Set<IncomingMessage>();
 
   get isDraining(): boolean {
     return this.draining;
@@ -26,6 +29,10 @@ export class GracefulShutdown {
   /** Hooks that must exist before the server starts: call from configureApp. */
   registerHooks(app: NestFastifyApplication, readinessPaths: readonly string[]): void {
     const fastify = app.getHttpAdapter().getInstance();
+    fastify.server.on('request', (request: IncomingMessage) => {
+      this.inFlight.add(request);
+      request.once('close', () => this.inFlight.delete(request));
+    });
     fastify.addHook('onRequest', (request, reply, done) => {
       if (this.draining && readinessPaths.includes(request.routeOptions.url ?? '')) {
         void reply.code(503).send({ status: 'error', error: { shutdown: { status: 'down' } } });
@@ -52,7 +59,12 @@ export class GracefulShutdown {
       }, timings.timeoutMs);
       deadline.unref();
       void new Promise((resolve) => setTimeout(resolve, timings.drainDelayMs))
-        .then(() => app.close())
+        .then(() => {
+          // A request still waiting for its body would hold the close until the hard timeout (exit 1): the
+          // balancer stopped routing here during the drain, so what has not arrived by now is not coming in time.
+          for (const request of this.inFlight) if (!request.complete) request.socket.destroy();
+          return app.close();
+        })
         .then(
           () => {
             logger.log('closed', 'Shutdown');
