@@ -8,6 +8,7 @@ import { REDIS_CACHE_CLIENT } from '../src/redis-cache.constants.js';
 import type { RedisCacheModuleOptions } from '../src/redis-cache.types.js';
 import { RedisCacheModule, RedisCacheService } from '../src/index.js';
 import { InvalidationBus } from '../src/invalidation/invalidation-bus.js';
+import { RedisGateway } from '../src/resilience/redis-gateway.js';
 import type { RedisClient } from '../src/storage/redis-client.factory.js';
 import { FaultProxy } from '../src/testing/fault-proxy.js';
 import { Fixture, ItemsController, untilReady } from './support/items-fixture.js';
@@ -502,6 +503,44 @@ describe('flapping Redis (RELIABILITY §4 #5, bounded)', () => {
       expect(connections).toBeLessThanOrEqual(3);
       expect(resourcesAfter.TCPSocketWrap ?? 0).toBeLessThanOrEqual((resourcesBefore.TCPSocketWrap ?? 0) + 1);
       expect(resourcesAfter.Timeout ?? 0).toBeLessThanOrEqual((resourcesBefore.Timeout ?? 0) + 5);
+    } finally {
+      await t?.app.close();
+      await redis.stop();
+    }
+  });
+});
+
+describe('a CPU-bound instance with a healthy Redis', () => {
+  it('keeps its circuit closed and its hits: deadlines that came due while its own loop was busy are not Redis failures', async () => {
+    const redis = await TestRedisServer.start([], { appUser: { prefix: PREFIX } });
+    let t: App | undefined;
+    try {
+      t = await bootItems(faultOptions(redis.url, `${PREFIX}busy:`));
+      await untilReady(t.client);
+      expect((await get(t, '/items/1')).cache).toBe('MISS');
+      // Another request's CPU work, twice the deadline, starting right after each Redis read went out: Redis
+      // answers in well under a millisecond, but nothing reads the socket until the burn ends.
+      const gateway = t.app.get(RedisGateway);
+      const read = gateway.read.bind(gateway);
+      gateway.read = (operation) => {
+        const reading = read(operation);
+        setImmediate(() => {
+          const until = performance.now() + 2 * DEADLINE_MS;
+          while (performance.now() < until);
+        });
+        return reading;
+      };
+      const samples: Sample[] = [];
+      const before = t.store.counters;
+      for (let i = 0; i < 12; i++) samples.push(await get(t, '/items/1'));
+      console.log(
+        `CPU-bound instance: ${samples.length} hits under ${2 * DEADLINE_MS} ms burns, X-Cache ${cacheHeadersOf(samples)}, ` +
+          `timeouts +${t.store.counters.timeouts - before.timeouts}, circuit ${t.store.circuit.state}`,
+      );
+      expect(statusesOf(samples)).toEqual([200]);
+      expect(t.store.circuit.state).toBe('closed');
+      expect(t.store.counters.circuitSkips).toBe(before.circuitSkips);
+      expect(cacheHeadersOf(samples)).toEqual(['HIT']);
     } finally {
       await t?.app.close();
       await redis.stop();

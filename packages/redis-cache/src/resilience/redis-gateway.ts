@@ -111,7 +111,9 @@ export class RedisGateway implements OnApplicationShutdown {
       this.observe(performance.now() - started, 'ok');
       return result;
     } catch (error) {
-      this.circuit.failure();
+      // A miss while this process's own loop was busy says nothing about Redis: opening the circuit would take
+      // the cache away from an instance that is already short of CPU.
+      if (!(error instanceof DeadlineExceeded && error.loopBusy)) this.circuit.failure();
       this.observe(performance.now() - started, error instanceof DeadlineExceeded ? 'timeout' : 'error');
       throw error;
     }
