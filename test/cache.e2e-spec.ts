@@ -85,6 +85,38 @@ describe('cached API on Redis and PostgreSQL', () => {
     expect(keys).toEqual([]);
   });
 
+  it('leaves nothing in Redis that outlives the route TTL for 20,000 lookups of ids that do not exist', async () => {
+    const client = await redis.client();
+    const keysNow = async () => {
+      const keys = new Set<string>();
+      for await (const batch of client.scanIterator({ MATCH: `${PREFIX}*`, COUNT: 1000 }))
+        for (const key of batch) keys.add(key);
+      return keys;
+    };
+    const before = await keysNow();
+    const fastify = t.app.getHttpAdapter().getInstance();
+    const LOOKUPS = 20_000;
+    for (let i = 0; i < LOOKUPS; i += 100) {
+      const batch = Array.from({ length: 100 }, (_, j) =>
+        fastify.inject({ method: 'GET', url: `/api/jobs/${1_000_000_000 + i + j}` }),
+      );
+      for (const response of await Promise.all(batch)) expect(response.statusCode).toBe(404);
+    }
+    const added = [...(await keysNow())].filter((key) => !before.has(key));
+    const ttls = await Promise.all(added.map((key) => client.pTTL(key)));
+    console.log(
+      `${LOOKUPS} lookups of unknown jobs: ${added.length} new keys, longest TTL ${Math.max(0, ...ttls)} ms`,
+    );
+    // The bound: one counter per distinct id looked up plus the route's shared ones, each gone within the route's
+    // TTL (120 s); a 404 is never stored, so nothing extends them.
+    expect(added.length).toBeLessThanOrEqual(LOOKUPS + 3);
+    for (const ttl of ttls) {
+      expect(ttl).toBeGreaterThan(0);
+      expect(ttl).toBeLessThanOrEqual(120_000);
+    }
+    expect((await api.get('/api/jobs?limit=1')).status).toBe(200);
+  });
+
   it('stores readable keys fresh for the TTL of their route, kept for the grace beyond it', async () => {
     await missThenHit('/api/posts/user/1?limit=3');
     const client = await redis.client();

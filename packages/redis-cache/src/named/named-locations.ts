@@ -107,6 +107,7 @@ export class NamedLocations {
   ): EntryLocation {
     return {
       entryKey: this.keys.namedEntry(tenant, config.name, logicalKey),
+      lookupTtlMs: config.ttlMs,
       generationKeys: [
         this.keys.rootGeneration,
         this.keys.namedGeneration(undefined, config.name, []),

@@ -5,6 +5,12 @@ import type { CacheEntry } from './cache-entry.js';
 export interface EntryLocation {
   entryKey: string;
   generationKeys: string[];
+  /**
+   * How long a counter that a lookup had to create may live before any fill extends it: the entry's TTL, so that
+   * looking up keys nobody fills (ids that do not exist) leaves nothing in Redis beyond one TTL. Unset: as long as
+   * a filled one.
+   */
+  lookupTtlMs?: number;
   /** Where this entry's hits, misses and errors are counted: its route prefix, named cache or decorated method. */
   stats: StatsSink;
 }

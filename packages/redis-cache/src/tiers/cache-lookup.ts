@@ -117,6 +117,7 @@ export class CacheLookup {
     const location = {
       stats: this.counters.route(plan.label),
       entryKey: this.keys.entry(tenant, joinKey(segments)),
+      lookupTtlMs: plan.ttlMs,
       generationKeys: [
         this.keys.rootGeneration,
         ...plan.coveringLengths.map((length) => this.keys.generation(tenant, segments.slice(0, length))),

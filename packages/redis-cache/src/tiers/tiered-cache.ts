@@ -89,10 +89,10 @@ export class TieredCache {
     }
     if (read.generations.some((value) => value === null)) {
       // First use, expired, evicted, or removed after a refused bump: re-create from the clock, then trust only
-      // entries filled under the new values (none yet).
+      // entries filled under the new values (none yet). Only for the entry's TTL: a fill extends them.
       let current: string[];
       try {
-        const ttlMs = this.invalidator.generationTtlMs;
+        const ttlMs = Math.min(location.lookupTtlMs ?? Infinity, this.invalidator.generationTtlMs);
         current = await this.gateway.read(() => this.generations.ensure(location.generationKeys, ttlMs));
       } catch (error) {
         return this.bypass(location, start, reasonOf(error, 'generation-missing'), error);
