@@ -76,14 +76,19 @@ function IsTrustProxy(options?: ValidationOptions) {
       propertyName,
       options: {
         message: (args: ValidationArguments) =>
-          `${args.property} must be true, false, a hop count, or a comma-separated list of IP addresses or CIDR ranges`,
+          args.value === 'true'
+            ? `${args.property}=true trusts every X-Forwarded-For, so any client chooses its own address (and rate ` +
+              "limit): in production give the hop count or the proxies' addresses"
+            : `${args.property} must be true, false, a hop count, or a comma-separated list of IP addresses or CIDR ranges`,
         ...options,
       },
       validator: {
-        validate: (value: unknown) =>
+        validate: (value: unknown, args: ValidationArguments) =>
           typeof value === 'string' &&
-          (/^(true|false|\d{1,2})$/.test(value) ||
-            value.split(',').every((part) => /^[0-9a-fA-F:.]+(\/\d{1,3})?$/.test(part.trim()))),
+          (value === 'true'
+            ? !isProduction(args.object as EnvironmentVariables)
+            : /^(false|\d{1,2})$/.test(value) ||
+              value.split(',').every((part) => /^[0-9a-fA-F:.]+(\/\d{1,3})?$/.test(part.trim()))),
       },
     });
 }

@@ -212,6 +212,23 @@ describe('validateEnv', () => {
       );
     });
 
+    it('refuses TRUST_PROXY=true (any client could choose its address), and takes a hop count or proxy list', () => {
+      const problems = captureError({
+        NODE_ENV: 'production',
+        JWT_SECRET,
+        ADMIN_TOKEN,
+        TRUST_PROXY: 'true',
+      }).problems;
+      expect(problems).toHaveLength(1);
+      expect(problems[0]).toMatch(/^TRUST_PROXY=true .*hop count/);
+      for (const TRUST_PROXY of ['1', '10.0.0.0/8,192.168.1.7', 'false']) {
+        expect(
+          validateEnv({ NODE_ENV: 'production', JWT_SECRET, ADMIN_TOKEN, TRUST_PROXY }).TRUST_PROXY,
+        ).toBe(TRUST_PROXY);
+      }
+      expect(validateEnv({ TRUST_PROXY: 'true' }).TRUST_PROXY).toBe('true'); // development: a local proxy
+    });
+
     it('starts with a 32-character JWT_SECRET and a 16-character ADMIN_TOKEN', () => {
       const env = validateEnv({ NODE_ENV: 'production', JWT_SECRET, ADMIN_TOKEN });
       expect(env.NODE_ENV).toBe('production');
