@@ -1,11 +1,4 @@
-import rateLimit from '@fastify/rate-limit';
-import {
-  BadRequestException,
-  HttpException,
-  HttpStatus,
-  PayloadTooLargeException,
-  UnsupportedMediaTypeException,
-} from '@nestjs/common';
+import { BadRequestException, PayloadTooLargeException, UnsupportedMediaTypeException } from '@nestjs/common';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import type { FastifyBodyParser, FastifyError, FastifyReply, FastifyRequest } from 'fastify';
@@ -16,6 +9,7 @@ import { toErrorResponse } from './common/http/error-response.util.js';
 import { declareCommonAnswers, operationIdOf } from './common/http/openapi-document.js';
 import { GracefulShutdown } from './common/http/graceful-shutdown.js';
 import { OneLinePerRequestLogController } from './common/logging/request-log.controller.js';
+import { registerAuthRateLimit } from './auth/auth-rate-limit.js';
 import type { AppConfig } from './config/app-config.js';
 
 /** A client-supplied request id is echoed only when it is short and plain; otherwise a fresh UUID is used. */
@@ -178,17 +172,7 @@ export async function configureApp(
     maxAge: 600,
   });
 
-  await app.register(rateLimit, {
-    global: false,
-    max: config.auth.rateLimitMax,
-    timeWindow: config.auth.rateLimitWindowMs,
-    // Thrown from a Fastify hook, it reaches Nest's exception layer and leaves in the common error shape.
-    errorResponseBuilder: (_request, context) =>
-      new HttpException(
-        `Too many attempts; retry in ${Math.ceil(context.ttl / 1000)} s`,
-        HttpStatus.TOO_MANY_REQUESTS,
-      ),
-  });
+  await registerAuthRateLimit(app, config);
 
   const openApi = new DocumentBuilder()
     .setTitle('Job board API')

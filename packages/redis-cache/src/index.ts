@@ -1,4 +1,5 @@
 // The public API of @jobboard/redis-cache: nothing else is importable (package.json `exports`).
+export type { WindowCount } from './counters/window-counters.js';
 export { Cached, InvalidatesCache } from './decorators/cached.decorator.js';
 export {
   CacheConfigurationError,

@@ -25,6 +25,7 @@ import { PlatformHost } from './platform/platform-host.js';
 import { ConfigurableModuleClass, REDIS_CACHE_OPTIONS } from './redis-cache.module-definition.js';
 import { RedisCacheService } from './redis-cache.service.js';
 import type { RedisCacheModuleOptions } from './redis-cache.types.js';
+import { WindowCounters } from './counters/window-counters.js';
 import { FailSafe } from './resilience/fail-safe.js';
 import { RedisGateway } from './resilience/redis-gateway.js';
 import { STORAGE_PROVIDERS } from './storage/storage.providers.js';
@@ -75,6 +76,7 @@ const INTERCEPTOR_DEPENDENCIES = [
     Invalidator,
     TieredCache,
     FleetLeases,
+    WindowCounters,
     NamedTier,
     NamedLocations,
     NamedValues,

@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import { WindowCounters, type WindowCount } from './counters/window-counters.js';
 import { CacheRegistry } from './decorators/cache-registry.js';
 import { InvalidKeyPatternError } from './errors.js';
 import { afterCommit } from './invalidation/after-commit.js';
@@ -11,6 +12,7 @@ import { NamedCaches } from './named/named-caches.js';
 import type { NamedCache, NamespaceOptions } from './named/named-cache.types.js';
 import { CacheCounters } from './observability/cache-counters.js';
 import { CacheEvents } from './observability/cache-events.js';
+import type { Ttl } from './keys/ttl.util.js';
 import type { CircuitState } from './resilience/circuit-breaker.js';
 import { RedisGateway } from './resilience/redis-gateway.js';
 import type {
@@ -47,6 +49,7 @@ export class RedisCacheService {
     private readonly named: NamedCaches,
     private readonly relay: OutboxRelay,
     private readonly topology: RedisTopology,
+    private readonly windows: WindowCounters,
   ) {}
 
   /**
@@ -161,6 +164,24 @@ export class RedisCacheService {
       const physicalPrefix = this.keys.entryPrefix(options.tenant, segments);
       await afterCommit([], async () => void (await this.invalidator.deleteByScan(physicalPrefix)));
     }
+  }
+
+  /**
+   * Counts one event of `key` in a fixed window that every instance shares, for rate limits and quotas (logins per
+   * address, model calls per tenant): one atomic script in Redis, the counter expiring with its window. When Redis
+   * is not configured, does not answer within the deadline or the circuit is open, the event is counted in this
+   * process instead (`scope: 'process'`), so a limit stays in force, per instance, through an outage. Never rejects
+   * for Redis's sake.
+   *
+   * @example
+   * ```ts
+   * const { count, resetInMs } = await cache.countInWindow(`login:${request.ip}`, '1m');
+   * if (count > 20) throw new HttpException(`retry in ${Math.ceil(resetInMs / 1000)} s`, 429);
+   * ```
+   * @throws CacheConfigurationError for a key that is empty or over 512 characters; InvalidTtlError for the window.
+   */
+  countInWindow(key: string, window: Ttl, options: { tenant?: string } = {}): Promise<WindowCount> {
+    return this.windows.count(key, window, options.tenant);
   }
 
   /** Makes every entry under the module's prefix unreachable, for every tenant and instance: one generation bump. */

@@ -14,14 +14,17 @@ import { encodeKeyValue } from './cache-key.util.js';
  *   <prefix>t:<tenant>:n:... / t:<tenant>:ng:... / t:<tenant>:nd:...  the same, per tenant
  *   <prefix>l:<entry key after prefix>:<digest>  a fleet single-flight lease of one entry under some generations
  *   <prefix>invalidations                 the pub/sub channel of generation bumps (a channel, not a key)
+ *   <prefix>w:<encoded key>               a fleet-wide window counter (countInWindow), e.g. jobboard:w:login%3A10.0.0.7
+ *   <prefix>t:<tenant>:w:...              the same, per tenant
  *
  * On Redis Cluster every counter and the channel carry one hash tag after the prefix, `<prefix>{<prefix>}g:...`
  * (e.g. `jobboard:{jobboard}g:jobs:list:`, `jobboard:{jobboard}invalidations`): a bump's MULTI, its SPUBLISH and a
  * hit's MGET of counters then stay in one slot, while entries and leases, untagged, spread over the masters.
  *
- * Every key carries a TTL: entries their route's, counters at least a day, refreshed on use. The markers `c:`, `g:`,
- * `n:`, `ng:`, `nd:` and `t:` differ in their first two characters, and values are encoded so that they never contain `:`
- * unescaped: no key of one kind can be spelt as a key of another.
+ * Every key carries a TTL: entries their route's; generation counters one entry TTL while only looked up, at least a
+ * day once filled, refreshed on use; leases a few seconds; window counters their window. The markers `c:`, `g:`,
+ * `n:`, `ng:`, `nd:`, `l:`, `w:` and `t:` differ in their first two characters, and values are encoded so that they
+ * never contain `:` unescaped: no key of one kind can be spelt as a key of another.
  */
 export class KeySpace {
   readonly rootGeneration: string;
@@ -63,6 +66,11 @@ export class KeySpace {
    */
   lease(entryKey: string, generations: readonly string[]): string {
     return `${this.prefix}l:${entryKey.slice(this.prefix.length)}:${generationsDigest(generations)}`;
+  }
+
+  /** A window counter (rate limits, quotas): `key` is the caller's, encoded so that it cannot spell another kind. */
+  windowCounter(tenant: string | undefined, key: string): string {
+    return `${this.scope(tenant)}w:${encodeKeyValue(key)}`;
   }
 
   /** A named cache's (or decorated method's) value: `logicalKey` is already encoded and joined. */
