@@ -1,5 +1,6 @@
 import { NestFactory } from '@nestjs/core';
 import type { IncomingMessage, OutgoingHttpHeaders, Server, ServerResponse } from 'node:http';
+import { gunzipSync } from 'node:zlib';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { AppModule } from '../../src/app.module.js';
 import { configureApp, createFastifyAdapter } from '../../src/app.setup.js';
@@ -15,7 +16,7 @@ export interface RecordedAnswer {
   status: number;
   /** The headers as sent, names lower-cased. */
   headers: Record<string, string | string[] | number | undefined>;
-  /** The body as it went on the wire (decoded as UTF-8). */
+  /** The body as it went on the wire, decompressed when it was sent gzip-encoded, as UTF-8. */
   body: string;
 }
 
@@ -103,15 +104,19 @@ function recordAnswers(server: Server): RecordedAnswer[] {
       return end.call(this, chunk, ...(rest as [BufferEncoding, () => void]));
     } as typeof response.end;
     response.once('finish', () => {
+      const headers = {
+        ...Object.fromEntries(Object.entries(written).map(([name, value]) => [name.toLowerCase(), value])),
+        ...response.getHeaders(),
+      } as RecordedAnswer['headers'];
+      const bytes = Buffer.concat(chunks);
+      // The body as a client reads it: decoded when the cache sent its stored gzip bytes.
+      const gzipped = headers['content-encoding'] === 'gzip' && bytes.length > 0;
       answers.push({
         method: request.method ?? '',
         url: request.url ?? '',
         status: response.statusCode,
-        headers: {
-          ...Object.fromEntries(Object.entries(written).map(([name, value]) => [name.toLowerCase(), value])),
-          ...response.getHeaders(),
-        } as RecordedAnswer['headers'],
-        body: Buffer.concat(chunks).toString('utf8'),
+        headers,
+        body: (gzipped ? gunzipSync(bytes) : bytes).toString('utf8'),
       });
     });
   });

@@ -913,8 +913,12 @@ export interface operations {
                     Age?: number;
                     /** @description Browsers revalidate with the ETag */
                     "Cache-Control"?: "no-cache";
-                    /** @description Strong validator of the stored bytes; send it back in If-None-Match */
+                    /** @description gzip: the stored bytes as they are, for a client whose Accept-Encoding takes gzip */
+                    "Content-Encoding"?: "gzip";
+                    /** @description Strong validator of this representation (the gzip one has its own, ending in -gzip); send it back in If-None-Match */
                     ETag?: string;
+                    /** @description Contains Accept-Encoding (and Origin when CORS applies) */
+                    Vary?: string;
                     /** @description HIT, MISS, STALE (served past its TTL while the database cannot answer) or BYPASS */
                     "X-Cache"?: "HIT" | "MISS" | "STALE" | "BYPASS";
                     /** @description Echoes a plain client-supplied X-Request-Id, else a fresh UUID */
@@ -932,8 +936,12 @@ export interface operations {
                     Age?: number;
                     /** @description Browsers revalidate with the ETag */
                     "Cache-Control"?: "no-cache";
-                    /** @description Strong validator of the stored bytes; send it back in If-None-Match */
+                    /** @description gzip: the stored bytes as they are, for a client whose Accept-Encoding takes gzip */
+                    "Content-Encoding"?: "gzip";
+                    /** @description Strong validator of this representation (the gzip one has its own, ending in -gzip); send it back in If-None-Match */
                     ETag?: string;
+                    /** @description Contains Accept-Encoding (and Origin when CORS applies) */
+                    Vary?: string;
                     /** @description HIT, MISS, STALE (served past its TTL while the database cannot answer) or BYPASS */
                     "X-Cache"?: "HIT" | "MISS" | "STALE" | "BYPASS";
                     /** @description Echoes a plain client-supplied X-Request-Id, else a fresh UUID */
@@ -947,6 +955,8 @@ export interface operations {
                 headers: {
                     /** @description Browsers revalidate with the ETag */
                     "Cache-Control"?: "no-cache";
+                    /** @description Contains Accept-Encoding (and Origin when CORS applies) */
+                    Vary?: string;
                     /** @description Echoes a plain client-supplied X-Request-Id, else a fresh UUID */
                     "X-Request-Id": string;
                     [name: string]: unknown;
@@ -970,6 +980,8 @@ export interface operations {
                     /** @description Browsers revalidate with the ETag */
                     "Cache-Control"?: "no-cache";
                     "Retry-After"?: number;
+                    /** @description Contains Accept-Encoding (and Origin when CORS applies) */
+                    Vary?: string;
                     /** @description Echoes a plain client-supplied X-Request-Id, else a fresh UUID */
                     "X-Request-Id": string;
                     [name: string]: unknown;
@@ -1140,8 +1152,12 @@ export interface operations {
                     Age?: number;
                     /** @description Browsers revalidate with the ETag */
                     "Cache-Control"?: "no-cache";
-                    /** @description Strong validator of the stored bytes; send it back in If-None-Match */
+                    /** @description gzip: the stored bytes as they are, for a client whose Accept-Encoding takes gzip */
+                    "Content-Encoding"?: "gzip";
+                    /** @description Strong validator of this representation (the gzip one has its own, ending in -gzip); send it back in If-None-Match */
                     ETag?: string;
+                    /** @description Contains Accept-Encoding (and Origin when CORS applies) */
+                    Vary?: string;
                     /** @description HIT, MISS, STALE (served past its TTL while the database cannot answer) or BYPASS */
                     "X-Cache"?: "HIT" | "MISS" | "STALE" | "BYPASS";
                     /** @description Echoes a plain client-supplied X-Request-Id, else a fresh UUID */
@@ -1159,8 +1175,12 @@ export interface operations {
                     Age?: number;
                     /** @description Browsers revalidate with the ETag */
                     "Cache-Control"?: "no-cache";
-                    /** @description Strong validator of the stored bytes; send it back in If-None-Match */
+                    /** @description gzip: the stored bytes as they are, for a client whose Accept-Encoding takes gzip */
+                    "Content-Encoding"?: "gzip";
+                    /** @description Strong validator of this representation (the gzip one has its own, ending in -gzip); send it back in If-None-Match */
                     ETag?: string;
+                    /** @description Contains Accept-Encoding (and Origin when CORS applies) */
+                    Vary?: string;
                     /** @description HIT, MISS, STALE (served past its TTL while the database cannot answer) or BYPASS */
                     "X-Cache"?: "HIT" | "MISS" | "STALE" | "BYPASS";
                     /** @description Echoes a plain client-supplied X-Request-Id, else a fresh UUID */
@@ -1174,6 +1194,8 @@ export interface operations {
                 headers: {
                     /** @description Browsers revalidate with the ETag */
                     "Cache-Control"?: "no-cache";
+                    /** @description Contains Accept-Encoding (and Origin when CORS applies) */
+                    Vary?: string;
                     /** @description Echoes a plain client-supplied X-Request-Id, else a fresh UUID */
                     "X-Request-Id": string;
                     [name: string]: unknown;
@@ -1196,6 +1218,8 @@ export interface operations {
                 headers: {
                     /** @description Browsers revalidate with the ETag */
                     "Cache-Control"?: "no-cache";
+                    /** @description Contains Accept-Encoding (and Origin when CORS applies) */
+                    Vary?: string;
                     /** @description Echoes a plain client-supplied X-Request-Id, else a fresh UUID */
                     "X-Request-Id": string;
                     [name: string]: unknown;
@@ -1216,6 +1240,8 @@ export interface operations {
                 headers: {
                     /** @description Browsers revalidate with the ETag */
                     "Cache-Control"?: "no-cache";
+                    /** @description Contains Accept-Encoding (and Origin when CORS applies) */
+                    Vary?: string;
                     /** @description Echoes a plain client-supplied X-Request-Id, else a fresh UUID */
                     "X-Request-Id": string;
                     [name: string]: unknown;
@@ -1237,6 +1263,8 @@ export interface operations {
                     /** @description Browsers revalidate with the ETag */
                     "Cache-Control"?: "no-cache";
                     "Retry-After"?: number;
+                    /** @description Contains Accept-Encoding (and Origin when CORS applies) */
+                    Vary?: string;
                     /** @description Echoes a plain client-supplied X-Request-Id, else a fresh UUID */
                     "X-Request-Id": string;
                     [name: string]: unknown;
@@ -1748,8 +1776,12 @@ export interface operations {
                     Age?: number;
                     /** @description Browsers revalidate with the ETag */
                     "Cache-Control"?: "no-cache";
-                    /** @description Strong validator of the stored bytes; send it back in If-None-Match */
+                    /** @description gzip: the stored bytes as they are, for a client whose Accept-Encoding takes gzip */
+                    "Content-Encoding"?: "gzip";
+                    /** @description Strong validator of this representation (the gzip one has its own, ending in -gzip); send it back in If-None-Match */
                     ETag?: string;
+                    /** @description Contains Accept-Encoding (and Origin when CORS applies) */
+                    Vary?: string;
                     /** @description HIT, MISS, STALE (served past its TTL while the database cannot answer) or BYPASS */
                     "X-Cache"?: "HIT" | "MISS" | "STALE" | "BYPASS";
                     /** @description Echoes a plain client-supplied X-Request-Id, else a fresh UUID */
@@ -1767,8 +1799,12 @@ export interface operations {
                     Age?: number;
                     /** @description Browsers revalidate with the ETag */
                     "Cache-Control"?: "no-cache";
-                    /** @description Strong validator of the stored bytes; send it back in If-None-Match */
+                    /** @description gzip: the stored bytes as they are, for a client whose Accept-Encoding takes gzip */
+                    "Content-Encoding"?: "gzip";
+                    /** @description Strong validator of this representation (the gzip one has its own, ending in -gzip); send it back in If-None-Match */
                     ETag?: string;
+                    /** @description Contains Accept-Encoding (and Origin when CORS applies) */
+                    Vary?: string;
                     /** @description HIT, MISS, STALE (served past its TTL while the database cannot answer) or BYPASS */
                     "X-Cache"?: "HIT" | "MISS" | "STALE" | "BYPASS";
                     /** @description Echoes a plain client-supplied X-Request-Id, else a fresh UUID */
@@ -1782,6 +1818,8 @@ export interface operations {
                 headers: {
                     /** @description Browsers revalidate with the ETag */
                     "Cache-Control"?: "no-cache";
+                    /** @description Contains Accept-Encoding (and Origin when CORS applies) */
+                    Vary?: string;
                     /** @description Echoes a plain client-supplied X-Request-Id, else a fresh UUID */
                     "X-Request-Id": string;
                     [name: string]: unknown;
@@ -1805,6 +1843,8 @@ export interface operations {
                     /** @description Browsers revalidate with the ETag */
                     "Cache-Control"?: "no-cache";
                     "Retry-After"?: number;
+                    /** @description Contains Accept-Encoding (and Origin when CORS applies) */
+                    Vary?: string;
                     /** @description Echoes a plain client-supplied X-Request-Id, else a fresh UUID */
                     "X-Request-Id": string;
                     [name: string]: unknown;
@@ -1842,9 +1882,11 @@ export interface operations {
                     Age?: number;
                     /** @description Per-viewer: not for shared caches */
                     "Cache-Control"?: "private, no-cache";
-                    /** @description Strong validator of the stored bytes; send it back in If-None-Match */
+                    /** @description gzip: the stored bytes as they are, for a client whose Accept-Encoding takes gzip */
+                    "Content-Encoding"?: "gzip";
+                    /** @description Strong validator of this representation (the gzip one has its own, ending in -gzip); send it back in If-None-Match */
                     ETag?: string;
-                    /** @description Contains Authorization (and Origin when CORS applies) */
+                    /** @description Contains Accept-Encoding and Authorization (and Origin when CORS applies) */
                     Vary?: string;
                     /** @description HIT, MISS, STALE (served past its TTL while the database cannot answer) or BYPASS */
                     "X-Cache"?: "HIT" | "MISS" | "STALE" | "BYPASS";
@@ -1863,9 +1905,11 @@ export interface operations {
                     Age?: number;
                     /** @description Per-viewer: not for shared caches */
                     "Cache-Control"?: "private, no-cache";
-                    /** @description Strong validator of the stored bytes; send it back in If-None-Match */
+                    /** @description gzip: the stored bytes as they are, for a client whose Accept-Encoding takes gzip */
+                    "Content-Encoding"?: "gzip";
+                    /** @description Strong validator of this representation (the gzip one has its own, ending in -gzip); send it back in If-None-Match */
                     ETag?: string;
-                    /** @description Contains Authorization (and Origin when CORS applies) */
+                    /** @description Contains Accept-Encoding and Authorization (and Origin when CORS applies) */
                     Vary?: string;
                     /** @description HIT, MISS, STALE (served past its TTL while the database cannot answer) or BYPASS */
                     "X-Cache"?: "HIT" | "MISS" | "STALE" | "BYPASS";
@@ -1880,7 +1924,7 @@ export interface operations {
                 headers: {
                     /** @description Per-viewer: not for shared caches */
                     "Cache-Control"?: "private, no-cache";
-                    /** @description Contains Authorization (and Origin when CORS applies) */
+                    /** @description Contains Accept-Encoding and Authorization (and Origin when CORS applies) */
                     Vary?: string;
                     /** @description Echoes a plain client-supplied X-Request-Id, else a fresh UUID */
                     "X-Request-Id": string;
@@ -1904,7 +1948,7 @@ export interface operations {
                 headers: {
                     /** @description Per-viewer: not for shared caches */
                     "Cache-Control"?: "private, no-cache";
-                    /** @description Contains Authorization (and Origin when CORS applies) */
+                    /** @description Contains Accept-Encoding and Authorization (and Origin when CORS applies) */
                     Vary?: string;
                     /** @description Echoes a plain client-supplied X-Request-Id, else a fresh UUID */
                     "X-Request-Id": string;
@@ -1927,7 +1971,7 @@ export interface operations {
                     /** @description Per-viewer: not for shared caches */
                     "Cache-Control"?: "private, no-cache";
                     "Retry-After"?: number;
-                    /** @description Contains Authorization (and Origin when CORS applies) */
+                    /** @description Contains Accept-Encoding and Authorization (and Origin when CORS applies) */
                     Vary?: string;
                     /** @description Echoes a plain client-supplied X-Request-Id, else a fresh UUID */
                     "X-Request-Id": string;
@@ -2480,8 +2524,12 @@ export interface operations {
                     Age?: number;
                     /** @description Browsers revalidate with the ETag */
                     "Cache-Control"?: "no-cache";
-                    /** @description Strong validator of the stored bytes; send it back in If-None-Match */
+                    /** @description gzip: the stored bytes as they are, for a client whose Accept-Encoding takes gzip */
+                    "Content-Encoding"?: "gzip";
+                    /** @description Strong validator of this representation (the gzip one has its own, ending in -gzip); send it back in If-None-Match */
                     ETag?: string;
+                    /** @description Contains Accept-Encoding (and Origin when CORS applies) */
+                    Vary?: string;
                     /** @description HIT, MISS, STALE (served past its TTL while the database cannot answer) or BYPASS */
                     "X-Cache"?: "HIT" | "MISS" | "STALE" | "BYPASS";
                     /** @description Echoes a plain client-supplied X-Request-Id, else a fresh UUID */
@@ -2499,8 +2547,12 @@ export interface operations {
                     Age?: number;
                     /** @description Browsers revalidate with the ETag */
                     "Cache-Control"?: "no-cache";
-                    /** @description Strong validator of the stored bytes; send it back in If-None-Match */
+                    /** @description gzip: the stored bytes as they are, for a client whose Accept-Encoding takes gzip */
+                    "Content-Encoding"?: "gzip";
+                    /** @description Strong validator of this representation (the gzip one has its own, ending in -gzip); send it back in If-None-Match */
                     ETag?: string;
+                    /** @description Contains Accept-Encoding (and Origin when CORS applies) */
+                    Vary?: string;
                     /** @description HIT, MISS, STALE (served past its TTL while the database cannot answer) or BYPASS */
                     "X-Cache"?: "HIT" | "MISS" | "STALE" | "BYPASS";
                     /** @description Echoes a plain client-supplied X-Request-Id, else a fresh UUID */
@@ -2514,6 +2566,8 @@ export interface operations {
                 headers: {
                     /** @description Browsers revalidate with the ETag */
                     "Cache-Control"?: "no-cache";
+                    /** @description Contains Accept-Encoding (and Origin when CORS applies) */
+                    Vary?: string;
                     /** @description Echoes a plain client-supplied X-Request-Id, else a fresh UUID */
                     "X-Request-Id": string;
                     [name: string]: unknown;
@@ -2536,6 +2590,8 @@ export interface operations {
                 headers: {
                     /** @description Browsers revalidate with the ETag */
                     "Cache-Control"?: "no-cache";
+                    /** @description Contains Accept-Encoding (and Origin when CORS applies) */
+                    Vary?: string;
                     /** @description Echoes a plain client-supplied X-Request-Id, else a fresh UUID */
                     "X-Request-Id": string;
                     [name: string]: unknown;
@@ -2556,6 +2612,8 @@ export interface operations {
                 headers: {
                     /** @description Browsers revalidate with the ETag */
                     "Cache-Control"?: "no-cache";
+                    /** @description Contains Accept-Encoding (and Origin when CORS applies) */
+                    Vary?: string;
                     /** @description Echoes a plain client-supplied X-Request-Id, else a fresh UUID */
                     "X-Request-Id": string;
                     [name: string]: unknown;
@@ -2577,6 +2635,8 @@ export interface operations {
                     /** @description Browsers revalidate with the ETag */
                     "Cache-Control"?: "no-cache";
                     "Retry-After"?: number;
+                    /** @description Contains Accept-Encoding (and Origin when CORS applies) */
+                    Vary?: string;
                     /** @description Echoes a plain client-supplied X-Request-Id, else a fresh UUID */
                     "X-Request-Id": string;
                     [name: string]: unknown;
@@ -2611,9 +2671,11 @@ export interface operations {
                     Age?: number;
                     /** @description Per-viewer: not for shared caches */
                     "Cache-Control"?: "private, no-cache";
-                    /** @description Strong validator of the stored bytes; send it back in If-None-Match */
+                    /** @description gzip: the stored bytes as they are, for a client whose Accept-Encoding takes gzip */
+                    "Content-Encoding"?: "gzip";
+                    /** @description Strong validator of this representation (the gzip one has its own, ending in -gzip); send it back in If-None-Match */
                     ETag?: string;
-                    /** @description Contains Authorization (and Origin when CORS applies) */
+                    /** @description Contains Accept-Encoding and Authorization (and Origin when CORS applies) */
                     Vary?: string;
                     /** @description HIT, MISS, STALE (served past its TTL while the database cannot answer) or BYPASS */
                     "X-Cache"?: "HIT" | "MISS" | "STALE" | "BYPASS";
@@ -2632,9 +2694,11 @@ export interface operations {
                     Age?: number;
                     /** @description Per-viewer: not for shared caches */
                     "Cache-Control"?: "private, no-cache";
-                    /** @description Strong validator of the stored bytes; send it back in If-None-Match */
+                    /** @description gzip: the stored bytes as they are, for a client whose Accept-Encoding takes gzip */
+                    "Content-Encoding"?: "gzip";
+                    /** @description Strong validator of this representation (the gzip one has its own, ending in -gzip); send it back in If-None-Match */
                     ETag?: string;
-                    /** @description Contains Authorization (and Origin when CORS applies) */
+                    /** @description Contains Accept-Encoding and Authorization (and Origin when CORS applies) */
                     Vary?: string;
                     /** @description HIT, MISS, STALE (served past its TTL while the database cannot answer) or BYPASS */
                     "X-Cache"?: "HIT" | "MISS" | "STALE" | "BYPASS";
@@ -2649,7 +2713,7 @@ export interface operations {
                 headers: {
                     /** @description Per-viewer: not for shared caches */
                     "Cache-Control"?: "private, no-cache";
-                    /** @description Contains Authorization (and Origin when CORS applies) */
+                    /** @description Contains Accept-Encoding and Authorization (and Origin when CORS applies) */
                     Vary?: string;
                     /** @description Echoes a plain client-supplied X-Request-Id, else a fresh UUID */
                     "X-Request-Id": string;
@@ -2673,7 +2737,7 @@ export interface operations {
                 headers: {
                     /** @description Per-viewer: not for shared caches */
                     "Cache-Control"?: "private, no-cache";
-                    /** @description Contains Authorization (and Origin when CORS applies) */
+                    /** @description Contains Accept-Encoding and Authorization (and Origin when CORS applies) */
                     Vary?: string;
                     /** @description Echoes a plain client-supplied X-Request-Id, else a fresh UUID */
                     "X-Request-Id": string;
@@ -2695,7 +2759,7 @@ export interface operations {
                 headers: {
                     /** @description Per-viewer: not for shared caches */
                     "Cache-Control"?: "private, no-cache";
-                    /** @description Contains Authorization (and Origin when CORS applies) */
+                    /** @description Contains Accept-Encoding and Authorization (and Origin when CORS applies) */
                     Vary?: string;
                     /** @description Echoes a plain client-supplied X-Request-Id, else a fresh UUID */
                     "X-Request-Id": string;
@@ -2717,7 +2781,7 @@ export interface operations {
                 headers: {
                     /** @description Per-viewer: not for shared caches */
                     "Cache-Control"?: "private, no-cache";
-                    /** @description Contains Authorization (and Origin when CORS applies) */
+                    /** @description Contains Accept-Encoding and Authorization (and Origin when CORS applies) */
                     Vary?: string;
                     /** @description Echoes a plain client-supplied X-Request-Id, else a fresh UUID */
                     "X-Request-Id": string;
@@ -2740,7 +2804,7 @@ export interface operations {
                     /** @description Per-viewer: not for shared caches */
                     "Cache-Control"?: "private, no-cache";
                     "Retry-After"?: number;
-                    /** @description Contains Authorization (and Origin when CORS applies) */
+                    /** @description Contains Accept-Encoding and Authorization (and Origin when CORS applies) */
                     Vary?: string;
                     /** @description Echoes a plain client-supplied X-Request-Id, else a fresh UUID */
                     "X-Request-Id": string;
@@ -3115,9 +3179,11 @@ export interface operations {
                     Age?: number;
                     /** @description Per-viewer: not for shared caches */
                     "Cache-Control"?: "private, no-cache";
-                    /** @description Strong validator of the stored bytes; send it back in If-None-Match */
+                    /** @description gzip: the stored bytes as they are, for a client whose Accept-Encoding takes gzip */
+                    "Content-Encoding"?: "gzip";
+                    /** @description Strong validator of this representation (the gzip one has its own, ending in -gzip); send it back in If-None-Match */
                     ETag?: string;
-                    /** @description Contains Authorization (and Origin when CORS applies) */
+                    /** @description Contains Accept-Encoding and Authorization (and Origin when CORS applies) */
                     Vary?: string;
                     /** @description HIT, MISS, STALE (served past its TTL while the database cannot answer) or BYPASS */
                     "X-Cache"?: "HIT" | "MISS" | "STALE" | "BYPASS";
@@ -3136,9 +3202,11 @@ export interface operations {
                     Age?: number;
                     /** @description Per-viewer: not for shared caches */
                     "Cache-Control"?: "private, no-cache";
-                    /** @description Strong validator of the stored bytes; send it back in If-None-Match */
+                    /** @description gzip: the stored bytes as they are, for a client whose Accept-Encoding takes gzip */
+                    "Content-Encoding"?: "gzip";
+                    /** @description Strong validator of this representation (the gzip one has its own, ending in -gzip); send it back in If-None-Match */
                     ETag?: string;
-                    /** @description Contains Authorization (and Origin when CORS applies) */
+                    /** @description Contains Accept-Encoding and Authorization (and Origin when CORS applies) */
                     Vary?: string;
                     /** @description HIT, MISS, STALE (served past its TTL while the database cannot answer) or BYPASS */
                     "X-Cache"?: "HIT" | "MISS" | "STALE" | "BYPASS";
@@ -3153,7 +3221,7 @@ export interface operations {
                 headers: {
                     /** @description Per-viewer: not for shared caches */
                     "Cache-Control"?: "private, no-cache";
-                    /** @description Contains Authorization (and Origin when CORS applies) */
+                    /** @description Contains Accept-Encoding and Authorization (and Origin when CORS applies) */
                     Vary?: string;
                     /** @description Echoes a plain client-supplied X-Request-Id, else a fresh UUID */
                     "X-Request-Id": string;
@@ -3177,7 +3245,7 @@ export interface operations {
                 headers: {
                     /** @description Per-viewer: not for shared caches */
                     "Cache-Control"?: "private, no-cache";
-                    /** @description Contains Authorization (and Origin when CORS applies) */
+                    /** @description Contains Accept-Encoding and Authorization (and Origin when CORS applies) */
                     Vary?: string;
                     /** @description Echoes a plain client-supplied X-Request-Id, else a fresh UUID */
                     "X-Request-Id": string;
@@ -3200,7 +3268,7 @@ export interface operations {
                     /** @description Per-viewer: not for shared caches */
                     "Cache-Control"?: "private, no-cache";
                     "Retry-After"?: number;
-                    /** @description Contains Authorization (and Origin when CORS applies) */
+                    /** @description Contains Accept-Encoding and Authorization (and Origin when CORS applies) */
                     Vary?: string;
                     /** @description Echoes a plain client-supplied X-Request-Id, else a fresh UUID */
                     "X-Request-Id": string;

@@ -99,6 +99,13 @@ export interface RedisCacheModuleOptions {
   /** Responses larger than this are sent but not stored (default 1 MiB). */
   maxEntryBytes?: number;
   /**
+   * Route responses larger than this many bytes are stored gzip-compressed, once, at fill (default 1024; `false`:
+   * never). A hit then sends the stored bytes with `Content-Encoding: gzip` to a client that accepts gzip, and plain
+   * bytes (decompressed once per ETag) to one that does not; every answer of a cached route says
+   * `Vary: Accept-Encoding`, and the compressed representation has its own ETag (`"<etag>-gzip"`).
+   */
+  compressAbove?: number | false;
+  /**
    * Fastify only (start-up fails on Express): answers hits on cached routes that have no guard from a Fastify
    * `preHandler` hook, before Nest's pipeline (about half the CPU of a hit). CORS, request ids, request logging and
    * conditional GET still apply; app-global guards and interceptors do not, for those hits only. Misses, guarded

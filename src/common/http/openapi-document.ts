@@ -141,24 +141,28 @@ export function operationIdOf(controllerKey: string, methodKey: string): string 
 
 /**
  * A GET cached by `@Cached`: 200 with the cache's headers, and 304 (empty body) when `If-None-Match` holds the
- * current ETag. Per-viewer answers are `private` and vary by `Authorization` (and `Origin`, from CORS).
+ * current ETag. Every answer varies by `Accept-Encoding` (bodies over 1 KiB are stored gzip-compressed and sent so
+ * to clients that accept it); per-viewer answers are `private` and vary by `Authorization` too (and `Origin`, from
+ * CORS).
  */
 export function ApiCachedResponse(type: Type<unknown>, { perViewer = false } = {}) {
   const validators = {
     ETag: {
-      description: 'Strong validator of the stored bytes; send it back in If-None-Match',
+      description:
+        'Strong validator of this representation (the gzip one has its own, ending in -gzip); send it back in ' +
+        'If-None-Match',
       schema: { type: 'string' },
     },
     'Cache-Control': {
       description: perViewer ? 'Per-viewer: not for shared caches' : 'Browsers revalidate with the ETag',
       schema: { type: 'string', enum: [perViewer ? 'private, no-cache' : 'no-cache'] },
     },
-    ...(perViewer && {
-      Vary: {
-        description: 'Contains Authorization (and Origin when CORS applies)',
-        schema: { type: 'string' },
-      },
-    }),
+    Vary: {
+      description: perViewer
+        ? 'Contains Accept-Encoding and Authorization (and Origin when CORS applies)'
+        : 'Contains Accept-Encoding (and Origin when CORS applies)',
+      schema: { type: 'string' },
+    },
   };
   const headers = {
     ...validators,
@@ -169,6 +173,10 @@ export function ApiCachedResponse(type: Type<unknown>, { perViewer = false } = {
     Age: {
       description: 'Seconds since the entry was stored; sent with STALE answers',
       schema: { type: 'integer' },
+    },
+    'Content-Encoding': {
+      description: 'gzip: the stored bytes as they are, for a client whose Accept-Encoding takes gzip',
+      schema: { type: 'string', enum: ['gzip'] },
     },
   };
   return applyDecorators(

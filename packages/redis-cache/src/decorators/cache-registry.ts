@@ -17,6 +17,7 @@ import {
 } from './argument-pipes.js';
 import { DtoFieldReader } from './dto-fields.js';
 import { CacheConfigurationError } from '../errors.js';
+import { compressAboveOf } from '../platform/content-encoding.js';
 import { failSafePolicy, NO_FAIL_SAFE, type FailSafePolicy } from '../resilience/fail-safe.js';
 import { planCached, planInvalidation, type CachedPlan, type InvalidatePlan } from './handler-plans.js';
 import {
@@ -60,6 +61,8 @@ export class CacheRegistry implements OnModuleInit {
   private readonly tenantResolver: boolean;
   /** The module's fail-safe defaults, which every plan starts from. */
   readonly failSafe: FailSafePolicy;
+  /** Route responses larger than this many bytes are stored compressed; false: never. */
+  readonly compressAbove: number | false;
   private readonly cached = new Map<Handler, CachedPlan>();
   private readonly invalidating = new Map<Handler, InvalidatePlan>();
   /** Unguarded cached routes by the platform's route identity, learnt from the requests Nest routed to them. */
@@ -76,6 +79,7 @@ export class CacheRegistry implements OnModuleInit {
     this.override = options.argumentPipe;
     this.tenantResolver = options.tenantResolver !== undefined;
     this.failSafe = failSafePolicy(options.failSafe, NO_FAIL_SAFE, 'RedisCacheModule option failSafe');
+    this.compressAbove = compressAboveOf(options.compressAbove);
   }
 
   async onModuleInit(): Promise<void> {
@@ -120,6 +124,7 @@ export class CacheRegistry implements OnModuleInit {
       prefixes: this.prefixes,
       nextId: () => ++id,
       failSafe: this.failSafe,
+      compressAbove: this.compressAbove,
     };
     for (const entry of cachedHandlers) {
       const plan = planCached(entry, entry.cached, context);

@@ -11,6 +11,7 @@ import { DEFAULT_MAX_ENTRY_BYTES, X_CACHE_HEADER } from '../redis-cache.constant
 import { REDIS_CACHE_OPTIONS } from '../redis-cache.module-definition.js';
 import type { RedisCacheModuleOptions, StaleReason } from '../redis-cache.types.js';
 import type { HttpPlatform, PlatformRequest, PlatformResponse } from '../platform/http-platform.js';
+import { storedForm } from '../platform/content-encoding.js';
 import { PlatformHost } from '../platform/platform-host.js';
 import { prepareStoredResponse, serialiseResult, setCacheControl } from '../platform/stored-response.js';
 import { FailSafe, isClientError } from '../resilience/fail-safe.js';
@@ -35,8 +36,7 @@ interface Exchange {
 
 /** What the handler produced: bytes that were (or could have been) stored, or a result to pass through as it is. */
 type Produced =
-  | { kind: 'stored'; stored: StoredResponse & { body: string }; cacheStatus: string }
-  | { kind: 'passthrough'; result: unknown };
+  { kind: 'stored'; stored: StoredResponse; cacheStatus: string } | { kind: 'passthrough'; result: unknown };
 
 /**
  * The read side of @Cached, for GET and HEAD. A hit sends the stored bytes as they are, with their ETag and
@@ -162,8 +162,7 @@ export class CacheInterceptor implements NestInterceptor {
 
   private sendStored(exchange: Exchange, stored: StoredResponse, cacheStatus = 'HIT'): string | Buffer {
     const { platform, request, response, plan } = exchange;
-    prepareStoredResponse(platform, request, response, plan, stored, cacheStatus);
-    return platform.payload(stored.body);
+    return platform.payload(prepareStoredResponse(platform, request, response, plan, stored, cacheStatus));
   }
 
   private sendStale(
@@ -186,8 +185,16 @@ export class CacheInterceptor implements NestInterceptor {
       platform.setHeader(response, X_CACHE_HEADER, 'BYPASS');
       return produced.result;
     }
-    prepareStoredResponse(platform, request, response, plan, produced.stored, produced.cacheStatus);
-    return produced.stored.body;
+    const body = prepareStoredResponse(
+      platform,
+      request,
+      response,
+      plan,
+      produced.stored,
+      produced.cacheStatus,
+    );
+    // What the handler produced goes as Nest would send it; bytes (compressed, or another instance's fill) as bytes.
+    return typeof body === 'string' ? body : platform.payload(body);
   }
 
   /**
@@ -210,8 +217,8 @@ export class CacheInterceptor implements NestInterceptor {
       return { kind: 'passthrough', result: undefined };
     }
     if (turn?.kind === 'filled') {
-      const { etag, contentType, body } = turn.entry;
-      const stored = { etag, contentType, body: typeof body === 'string' ? body : body.toString('utf8') };
+      const { etag, contentType, body, encoding } = turn.entry;
+      const stored = { etag, contentType, body, encoding };
       lead?.resolve({ response: stored, cacheStatus: 'MISS' });
       return { kind: 'stored', stored, cacheStatus: 'MISS' };
     }
@@ -233,9 +240,11 @@ export class CacheInterceptor implements NestInterceptor {
       return { kind: 'passthrough', result };
     }
     const { body, contentType } = serialised;
-    const stored = { etag: etagOf(body), contentType, body };
-    const storable = location !== undefined && Buffer.byteLength(body) <= this.maxEntryBytes;
     const plan = exchange.plan;
+    const storable = location !== undefined && Buffer.byteLength(body) <= this.maxEntryBytes;
+    // Compressed once, here: the miss itself and those who joined it send the same representation as later hits.
+    const plain = { etag: etagOf(body), contentType, body };
+    const stored = storable ? storedForm(plain, exchange.platform.sendsBytes && plan.compressAbove) : plain;
     const lifetime = { ttlMs: plan.ttlMs, graceMs: plan.failSafe.graceMs };
     // The lease goes once the entry is in Redis, so that waiting instances find it rather than compute.
     if (storable) void this.tiers.fill(location, lookup, stored, lifetime).then(() => lease?.release());

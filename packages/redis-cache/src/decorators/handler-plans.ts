@@ -35,6 +35,8 @@ export interface CachedPlan {
   label: string;
   /** Grace, stale-while-revalidate and timeouts: the route's own over the module's defaults. */
   failSafe: FailSafePolicy;
+  /** Responses larger than this many bytes are stored compressed (module option `compressAbove`); false: never. */
+  compressAbove: number | false;
 }
 
 export interface InvalidatePlan {
@@ -51,6 +53,7 @@ export interface PlanContext {
   nextId: () => number;
   /** The module's fail-safe defaults. */
   failSafe: FailSafePolicy;
+  compressAbove: number | false;
 }
 
 /** Re-throws a pattern or TTL error with the handler named, keeping its class and code. */
@@ -129,6 +132,7 @@ export function planCached(entry: HandlerRef, metadata: CachedMetadata, context:
     keyedQuery,
     label: labelOf(pattern, handlerName),
     failSafe: failSafePolicy(metadata.options, context.failSafe, where),
+    compressAbove: context.compressAbove,
   };
 }
 

@@ -21,6 +21,7 @@ const res = (response: PlatformResponse) => response as ExpressResponseLike;
  */
 export const expressPlatform: HttpPlatform = {
   kind: 'express',
+  sendsBytes: false,
   textContentType: 'text/html; charset=utf-8',
   rawUrl: (request) => (request as ExpressRequestLike).originalUrl ?? request.url,
   routeOf: () => undefined,

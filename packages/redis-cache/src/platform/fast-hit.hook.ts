@@ -28,15 +28,14 @@ export function registerFastHits(
     setImmediate(() => {
       const local = lookups.localHit(plan, request);
       if (local) {
-        prepareStoredResponse(platform, request, reply, plan, local);
-        void reply.send(local.body); // replying from a callback-style hook: done() must not be called
+        // Replying from a callback-style hook: done() must not be called.
+        void reply.send(prepareStoredResponse(platform, request, reply, plan, local));
         return;
       }
       lookups.lookup(plan, request, true).then(
         (found) => {
           if (found.lookup.kind !== 'hit') return done();
-          prepareStoredResponse(platform, request, reply, plan, found.lookup.entry);
-          void reply.send(found.lookup.entry.body);
+          void reply.send(prepareStoredResponse(platform, request, reply, plan, found.lookup.entry));
         },
         // Invalid input: Nest's pipeline answers it, with the same 400 as a cold request.
         () => done(),

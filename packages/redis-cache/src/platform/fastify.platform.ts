@@ -33,6 +33,7 @@ const reply = (response: PlatformResponse) => response as FastifyReplyLike;
 /** Fastify: replies take Buffers as they are; conditional GET is one `onSend` hook for every route. */
 export const fastifyPlatform: HttpPlatform = {
   kind: 'fastify',
+  sendsBytes: true,
   textContentType: 'text/plain; charset=utf-8',
   rawUrl: (request) => request.url,
   // One function per registered route (GET and its HEAD twin each have their own), whatever the global prefix.

@@ -15,6 +15,11 @@ export type PlatformResponse = object;
  */
 export interface HttpPlatform {
   readonly kind: 'fastify' | 'express';
+  /**
+   * Whether a Buffer handed to Nest goes on the wire as it is (Fastify). Express's adapter turns one into JSON and
+   * strings into UTF-8, so compressed bytes cannot pass: its hits send the plain bytes.
+   */
+  readonly sendsBytes: boolean;
   /** Content type Nest gives a handler's string result on this platform. */
   readonly textContentType: string;
   /** The request target as the client sent it (path and query): a request's cache location is memoised on it. */

@@ -3,29 +3,56 @@ import type { CachedPlan } from '../decorators/handler-plans.js';
 import { X_CACHE_HEADER } from '../redis-cache.constants.js';
 import type { StoredResponse } from '../storage/cache-entry.js';
 import type { HttpPlatform, PlatformRequest, PlatformResponse } from './http-platform.js';
+import { acceptsEncoding, encodedEtag, plainBody } from './content-encoding.js';
 import { appendVary } from './http-semantics.js';
 
-/** Browsers revalidate every time (with the ETag); per-viewer responses are private and vary by credentials. */
+/**
+ * Browsers revalidate every time (with the ETag); per-viewer responses are private and vary by credentials. With
+ * compression on, every answer of a cached route varies by `Accept-Encoding` (its hits may be compressed), so that a
+ * shared cache never hands gzip to a client that did not ask for it.
+ */
 export function setCacheControl(platform: HttpPlatform, response: PlatformResponse, plan: CachedPlan): void {
-  if (!plan.perViewer) return platform.setHeader(response, 'cache-control', 'no-cache');
-  platform.setHeader(response, 'cache-control', 'private, no-cache');
-  platform.setHeader(response, 'vary', appendVary(platform.getHeader(response, 'vary'), 'Authorization'));
+  const vary = [
+    ...(plan.perViewer ? ['Authorization'] : []),
+    ...(plan.compressAbove !== false && platform.sendsBytes ? ['Accept-Encoding'] : []),
+  ];
+  platform.setHeader(response, 'cache-control', plan.perViewer ? 'private, no-cache' : 'no-cache');
+  if (vary.length === 0) return;
+  let value = platform.getHeader(response, 'vary');
+  for (const field of vary) value = appendVary(value, field);
+  platform.setHeader(response, 'vary', value as string);
 }
 
-/** Headers of an answer carrying stored (or about to be stored) bytes, with its ETag and `X-Cache`. */
+/**
+ * Headers of an answer carrying stored (or about to be stored) bytes, with its ETag and `X-Cache`; returns the
+ * bytes to send. Compressed bytes go as they are, with `Content-Encoding` and their own ETag, to a client that
+ * accepts gzip; any other client gets the plain bytes and the plain ETag.
+ */
 export function prepareStoredResponse(
   platform: HttpPlatform,
   request: PlatformRequest,
   response: PlatformResponse,
   plan: CachedPlan,
-  stored: Pick<StoredResponse, 'etag' | 'contentType'>,
+  stored: StoredResponse,
   cacheStatus = 'HIT',
-): void {
+): string | Buffer {
   setCacheControl(platform, response, plan);
   platform.setHeader(response, 'content-type', stored.contentType);
-  platform.setHeader(response, 'etag', stored.etag);
+  let body = stored.body;
+  if (
+    stored.encoding &&
+    platform.sendsBytes &&
+    acceptsEncoding(request.headers['accept-encoding'], stored.encoding)
+  ) {
+    platform.setHeader(response, 'content-encoding', stored.encoding);
+    platform.setHeader(response, 'etag', encodedEtag(stored.etag, stored.encoding));
+  } else {
+    body = plainBody(stored);
+    platform.setHeader(response, 'etag', stored.etag);
+  }
   platform.setHeader(response, X_CACHE_HEADER, cacheStatus);
   platform.answerConditionally(request, response);
+  return body;
 }
 
 const JSON_CONTENT_TYPE = 'application/json; charset=utf-8';

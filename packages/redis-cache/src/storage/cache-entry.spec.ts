@@ -1,5 +1,12 @@
 import { describe, expect, it } from '@jest/globals';
-import { type CacheEntry, decodeEntry, decodeEntryBytes, encodeEntry, etagOf } from './cache-entry.js';
+import {
+  type CacheEntry,
+  decodeEntry,
+  decodeEntryBytes,
+  encodeEntry,
+  encodeEntryBytes,
+  etagOf,
+} from './cache-entry.js';
 
 const JSON_TYPE = 'application/json; charset=utf-8';
 const ONE_MB = 1024 * 1024;
@@ -82,6 +89,35 @@ describe('encodeEntry / decodeEntry', () => {
       graceUntil: 99,
       storedAt: 0,
     });
+  });
+});
+
+describe('compressed frames', () => {
+  const entry = {
+    generations: ['5', '9'],
+    freshUntil: 1_700_000_060_000,
+    graceUntil: 1_700_003_600_000,
+    storedAt: 1_700_000_000_000,
+    etag: '"abc"',
+    contentType: 'application/json; charset=utf-8',
+    body: Buffer.from([0x1f, 0x8b, 0x0a, 0x00, 0xff, 0x0a]), // binary, with newlines in it
+    encoding: 'gzip' as const,
+  };
+
+  it('round-trips the encoding and the binary body; plain frames decode without one', () => {
+    const decoded = decodeEntryBytes(encodeEntryBytes(entry));
+    expect(decoded).toEqual(entry);
+    const plain = decodeEntryBytes(encodeEntryBytes({ ...entry, encoding: undefined }));
+    expect(plain?.encoding).toBeUndefined();
+    expect(plain?.body.equals(entry.body)).toBe(true);
+  });
+
+  it('writes the encoding as a fourth lifetime field, which the frame reader of earlier releases refuses', () => {
+    const lifetimeLine = encodeEntryBytes(entry).toString('latin1').split('\n')[1];
+    expect(lifetimeLine).toBe('1700000060000 1700003600000 1700000000000 gzip');
+    const earlierReader = /^(\d{1,16})(?: (\d{1,16}) (\d{1,16}))?$/; // cache-entry.ts before compression
+    expect(earlierReader.test(lifetimeLine)).toBe(false);
+    expect(decodeEntryBytes(Buffer.from('5\n1 2 3 br\n"e"\ntype\nbody'))).toBeUndefined(); // unknown coding
   });
 });
 

@@ -14,14 +14,20 @@ export interface CacheEntry {
   graceUntil: number;
   /** When it was stored (epoch ms), for the `Age` of a stale answer; 0 when not known. */
   storedAt: number;
+  /** A strong ETag over the uncompressed bytes (the representation a client without `Accept-Encoding` gets). */
   etag: string;
   contentType: string;
   /** The response bytes: a string as the handler's result was serialised, or a Buffer as Redis returned it. */
   body: string | Buffer;
+  /** `gzip` when `body` holds the response compressed once at fill (see platform/content-encoding.ts). */
+  encoding?: StoredEncoding;
 }
 
+/** How stored response bytes may be compressed. */
+export type StoredEncoding = 'gzip';
+
 /** What a hit sends. */
-export type StoredResponse = Pick<CacheEntry, 'etag' | 'contentType' | 'body'>;
+export type StoredResponse = Pick<CacheEntry, 'etag' | 'contentType' | 'body' | 'encoding'>;
 
 /** A graced entry: what a stale answer sends, and since when it is what it is (its `Age`). */
 export type GracedResponse = StoredResponse & Pick<CacheEntry, 'storedAt'>;
@@ -39,9 +45,16 @@ export function encodeEntry(entry: CacheEntry & { body: string }): string {
   return `${entry.generations.join(',')}\n${lifetimeLine(entry)}\n${entry.etag}\n${entry.contentType}\n${entry.body}`;
 }
 
-/** Fresh until, graced until, stored at: three epoch-ms numbers on the second header line. */
-function lifetimeLine(entry: Pick<CacheEntry, 'freshUntil' | 'graceUntil' | 'storedAt'>): string {
-  return `${entry.freshUntil} ${entry.graceUntil} ${entry.storedAt}`;
+/**
+ * Fresh until, graced until, stored at: three epoch-ms numbers on the second header line, then the body's encoding
+ * when it is compressed. An instance that predates compression finds four fields there, refuses the frame and
+ * treats it as a miss, so that during a rolling deploy nobody sends compressed bytes as if they were plain.
+ */
+function lifetimeLine(
+  entry: Pick<CacheEntry, 'freshUntil' | 'graceUntil' | 'storedAt' | 'encoding'>,
+): string {
+  const line = `${entry.freshUntil} ${entry.graceUntil} ${entry.storedAt}`;
+  return entry.encoding ? `${line} ${entry.encoding}` : line;
 }
 
 /**
@@ -73,15 +86,23 @@ function headerEnds(newlineFrom: (from: number) => number): [number, number, num
   return ends as [number, number, number, number];
 }
 
-const LIFETIME = /^(\d{1,16})(?: (\d{1,16}) (\d{1,16}))?$/;
+const LIFETIME = /^(\d{1,16})(?: (\d{1,16}) (\d{1,16})(?: (gzip))?)?$/;
+
+type Lifetime = Pick<CacheEntry, 'freshUntil' | 'graceUntil' | 'storedAt' | 'encoding'>;
 
 /** The lifetime line; a single number (the frame before grace existed) means fresh until then, without grace. */
-function parseLifetime(text: string): Pick<CacheEntry, 'freshUntil' | 'graceUntil' | 'storedAt'> | undefined {
+function parseLifetime(text: string): Lifetime | undefined {
   const match = LIFETIME.exec(text);
   if (!match) return undefined;
   const freshUntil = Number(match[1]);
   if (match[2] === undefined) return { freshUntil, graceUntil: freshUntil, storedAt: 0 };
-  return { freshUntil, graceUntil: Math.max(freshUntil, Number(match[2])), storedAt: Number(match[3]) };
+  const lifetime: Lifetime = {
+    freshUntil,
+    graceUntil: Math.max(freshUntil, Number(match[2])),
+    storedAt: Number(match[3]),
+  };
+  if (match[4]) lifetime.encoding = match[4] as StoredEncoding;
+  return lifetime;
 }
 
 /**

@@ -17,8 +17,7 @@ import { SingleFlight } from './single-flight.js';
 import { TieredCache, type ReadResult } from './tiered-cache.js';
 
 /** What a finished response flight gives the requests that joined it: the response, or nothing (run it yourself). */
-export type ResponseOutcome =
-  { response: StoredResponse & { body: string }; cacheStatus: string } | undefined;
+export type ResponseOutcome = { response: StoredResponse; cacheStatus: string } | undefined;
 
 export interface Lookup {
   /** Undefined when the request cannot have an entry (a query parameter its key does not name). */

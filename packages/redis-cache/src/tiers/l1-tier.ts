@@ -5,6 +5,7 @@ import { DEFAULT_L1_MAX_BYTES, DEFAULT_L1_MAX_ENTRIES, DEFAULT_L1_TTL_MS } from 
 import { REDIS_CACHE_OPTIONS } from '../redis-cache.module-definition.js';
 import type { RedisCacheModuleOptions } from '../redis-cache.types.js';
 import { InvalidationBus } from '../invalidation/invalidation-bus.js';
+import type { StoredEncoding } from '../storage/cache-entry.js';
 
 /** One response (or named-cache value) held in process memory. */
 export interface L1Entry {
@@ -13,6 +14,8 @@ export interface L1Entry {
   contentType: string;
   /** The response bytes, in a Buffer of their own (never a slice pinning a larger socket read). */
   body: Buffer;
+  /** `gzip` when the bytes are the response compressed at fill. */
+  encoding?: StoredEncoding;
   /** Redis generations the entry was verified against; null when it was filled while Redis could not be read. */
   generations: string[] | null;
   /** When the fill (or the L2 read it came from) started, in performance.now() time. */

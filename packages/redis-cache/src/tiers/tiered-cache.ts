@@ -143,8 +143,16 @@ export class TieredCache {
   /** Puts an entry read from the store (verified against `current` at `start`) in L1 for its remaining life. */
   private keepInL1(location: EntryLocation, entry: CacheEntry, current: string[], start: LookupStart): void {
     if (!this.l1.enabled) return;
-    const { etag, contentType, body, freshUntil, storedAt } = entry;
-    const l1Entry = { etag, contentType, body: ownedBytes(body), generations: current, freshUntil, storedAt };
+    const { etag, contentType, body, encoding, freshUntil, storedAt } = entry;
+    const l1Entry = {
+      etag,
+      contentType,
+      body: ownedBytes(body),
+      encoding,
+      generations: current,
+      freshUntil,
+      storedAt,
+    };
     this.l1.set(location, { ...l1Entry, ...start }, entry.graceUntil - Date.now());
   }
 
@@ -192,13 +200,14 @@ export class TieredCache {
     const freshUntil = storedAt + lifetime.ttlMs;
     const keptMs = lifetime.ttlMs + lifetime.graceMs;
     if (this.l1.enabled) {
-      const { etag, contentType, body } = response;
+      const { etag, contentType, body, encoding } = response;
       const generations = verified ? lookup.generations : null;
       const { snapshot, verifiedAt } = lookup;
       const entry = {
         etag,
         contentType,
         body: ownedBytes(body),
+        encoding,
         generations,
         snapshot,
         verifiedAt,

@@ -31,7 +31,13 @@ import { Type } from 'class-transformer';
 import { IsInt, IsOptional, IsString, MaxLength, Min } from 'class-validator';
 import request from 'supertest';
 import type { Observable } from 'rxjs';
-import { Cached, InvalidatesCache, RedisCacheModule, RedisCacheService } from '../../src/index.js';
+import {
+  Cached,
+  InvalidatesCache,
+  RedisCacheModule,
+  RedisCacheService,
+  type RedisCacheModuleOptions,
+} from '../../src/index.js';
 import type { TestRedisServer } from '../../src/testing/index.js';
 
 export type PlatformName = 'fastify' | 'express';
@@ -121,6 +127,26 @@ class NotesController {
     return { viewer, notes: [...this.store.notes.values()].filter((note) => note.owner === viewer) };
   }
 
+  /** Some 1.6 KB of JSON: large enough to be stored compressed. */
+  @Get('long')
+  @Cached('1m', 'notes:long:{page}')
+  long(@Query() query: PageQuery) {
+    this.store.reads++;
+    return {
+      page: query.page,
+      lines: Array.from({ length: 80 }, (_, i) => `line ${i} of page ${query.page}`),
+    };
+  }
+
+  @Get('long/mine')
+  @UseGuards(ViewerGuard)
+  @Cached('1m', 'notes:longmine:{user.id}')
+  longMine(@Req() req: { user?: { id: string } }) {
+    this.store.reads++;
+    const viewer = req.user?.id ?? null;
+    return { viewer, lines: Array.from({ length: 80 }, (_, i) => `line ${i} for ${viewer}`) };
+  }
+
   @Get(':id')
   @Cached(30, 'notes:item:{id}')
   one(@Param() { id }: IdParams) {
@@ -165,6 +191,8 @@ export interface ContractAppOptions {
   globalPrefix?: string;
   redis: TestRedisServer;
   keyPrefix: string;
+  /** Module options over the fixture's (compressAbove, say). */
+  cacheOptions?: Partial<RedisCacheModuleOptions>;
   /** Providers of the module replaced by other classes (a sabotaged platform, in the negative control). */
   overrides?: { provide: ClassType; useClass: ClassType }[];
 }
@@ -178,6 +206,7 @@ export async function startContractApp(options: ContractAppOptions): Promise<Con
         opTimeoutMs: 150,
         fastHits: options.platform === 'fastify',
         isGlobal: true,
+        ...options.cacheOptions,
       }),
     ],
     controllers: [NotesController],
