@@ -7,7 +7,9 @@ const SECRET = 'a-secret-of-the-token-service-spec';
 describe('TokenService', () => {
   const jwt = new JwtService({ secret: SECRET, signOptions: { expiresIn: '15m' } });
 
-  afterEach(() => jest.useRealTimers());
+  afterEach(() => {
+    jest.useRealTimers();
+  });
 
   it('verifies a token once, then answers from memory until the token itself expires', async () => {
     jest.useFakeTimers({ now: new Date('2026-12-03T12:00:00Z'), doNotFake: ['nextTick', 'setImmediate'] });
