@@ -49,7 +49,7 @@ export class WindowCounters {
   async count(key: string, window: Ttl, tenant: string | undefined): Promise<WindowCount> {
     if (typeof key !== 'string' || key.length === 0 || key.length > MAX_WINDOW_KEY_LENGTH)
       throw new CacheConfigurationError(
-        `countInWindow() takes a key of 1-${MAX_WINDOW_KEY_LENGTH} characters, got ${describe(key)}`,
+        `countInWindow() takes a key of 1-${MAX_WINDOW_KEY_LENGTH} characters, got ${describeKey(key)}`,
       );
     const windowMs = ttlToMs(window);
     const physicalKey = this.keys.windowCounter(tenant, key);
@@ -79,6 +79,6 @@ export class WindowCounters {
   }
 }
 
-function describe(key: unknown): string {
+function describeKey(key: unknown): string {
   return typeof key === 'string' ? `${key.length} characters` : `a ${typeof key}`;
 }

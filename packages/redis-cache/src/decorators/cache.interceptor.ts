@@ -11,7 +11,7 @@ import { DEFAULT_MAX_ENTRY_BYTES, X_CACHE_HEADER } from '../redis-cache.constant
 import { REDIS_CACHE_OPTIONS } from '../redis-cache.module-definition.js';
 import type { RedisCacheModuleOptions, StaleReason } from '../redis-cache.types.js';
 import type { HttpPlatform, PlatformRequest, PlatformResponse } from '../platform/http-platform.js';
-import { storedForm } from '../platform/content-encoding.js';
+import { compressionOf, storedForm } from '../platform/content-encoding.js';
 import { PlatformHost } from '../platform/platform-host.js';
 import { prepareStoredResponse, serialiseResult, setCacheControl } from '../platform/stored-response.js';
 import { FailSafe, isClientError } from '../resilience/fail-safe.js';
@@ -244,7 +244,7 @@ export class CacheInterceptor implements NestInterceptor {
     const storable = location !== undefined && Buffer.byteLength(body) <= this.maxEntryBytes;
     // Compressed once, here: the miss itself and those who joined it send the same representation as later hits.
     const plain = { etag: etagOf(body), contentType, body };
-    const stored = storable ? storedForm(plain, exchange.platform.sendsBytes && plan.compressAbove) : plain;
+    const stored = storable ? storedForm(plain, compressionOf(exchange.platform, plan)) : plain;
     const lifetime = { ttlMs: plan.ttlMs, graceMs: plan.failSafe.graceMs };
     // The lease goes once the entry is in Redis, so that waiting instances find it rather than compute.
     if (storable) void this.tiers.fill(location, lookup, stored, lifetime).then(() => lease?.release());

@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { CacheConfigurationError, InvalidKeyPatternError } from '../errors.js';
 import { encodeKeyValue, joinKey } from '../keys/cache-key.util.js';
 import { KeySpace } from '../keys/key-space.js';
+import { DEFAULT_COMPRESS_ABOVE } from '../platform/content-encoding.js';
 import { ttlToMs } from '../keys/ttl.util.js';
 import { CacheCounters, type StatsSink } from '../observability/cache-counters.js';
 import type { EntryLocation } from '../storage/entry-store.js';
@@ -62,7 +63,7 @@ export class NamedLocations {
       throw new CacheConfigurationError(
         `namespace '${name}': prefixDepth must be a whole number from 0 to 8`,
       );
-    const compressAbove = options.compressAbove ?? 1024;
+    const compressAbove = options.compressAbove ?? DEFAULT_COMPRESS_ABOVE;
     if (!(compressAbove >= 0))
       throw new CacheConfigurationError(`namespace '${name}': compressAbove must be a number of bytes >= 0`);
     this.declared.add(name);

@@ -1,9 +1,11 @@
 import { LRUCache } from 'lru-cache';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { CacheConfigurationError } from '../errors.js';
+import type { CachedPlan } from '../decorators/handler-plans.js';
 import type { StoredEncoding, StoredResponse } from '../storage/cache-entry.js';
+import type { HttpPlatform } from './http-platform.js';
 
-/** Default of option `compressAbove`: bodies larger than this many bytes are stored compressed. */
+/** Default of option `compressAbove` (and of a namespace's): bodies larger than this many bytes are stored compressed. */
 export const DEFAULT_COMPRESS_ABOVE = 1024;
 /** Compression must save at least this share of the bytes to be kept (else the plain bytes are stored). */
 const MIN_SAVING = 0.1;
@@ -18,6 +20,14 @@ export function compressAboveOf(option: unknown): number | false {
   throw new CacheConfigurationError(
     `RedisCacheModule option compressAbove must be a whole number of bytes or false, got ${String(option)}`,
   );
+}
+
+/** What a route compresses above on this platform: its threshold, or false where bytes cannot pass (Express). */
+export function compressionOf(
+  platform: HttpPlatform,
+  plan: Pick<CachedPlan, 'compressAbove'>,
+): number | false {
+  return platform.sendsBytes ? plan.compressAbove : false;
 }
 
 /**

@@ -10,15 +10,16 @@ export function etagMatches(ifNoneMatch: string | string[] | undefined, etag: st
 }
 
 /**
- * `Vary` with `field` added to what is already there (CORS's `Origin`, say), never replaced: dropping `Origin`
- * would let a shared cache hand one origin's CORS headers to another. `*` already varies on everything.
+ * `Vary` with `added` fields appended to what is already there (CORS's `Origin`, say), never replaced: dropping
+ * `Origin` would let a shared cache hand one origin's CORS headers to another. `*` already varies on everything.
  */
-export function appendVary(current: string | number | string[] | undefined, field: string): string {
+export function appendVary(current: string | number | string[] | undefined, ...added: string[]): string {
   const fields = (Array.isArray(current) ? current.join(',') : String(current ?? ''))
     .split(',')
     .map((token) => token.trim())
     .filter(Boolean);
   if (fields.includes('*')) return '*';
-  if (fields.some((token) => token.toLowerCase() === field.toLowerCase())) return fields.join(', ');
-  return [...fields, field].join(', ');
+  for (const field of added)
+    if (!fields.some((token) => token.toLowerCase() === field.toLowerCase())) fields.push(field);
+  return fields.join(', ');
 }

@@ -3,7 +3,7 @@ import type { CachedPlan } from '../decorators/handler-plans.js';
 import { X_CACHE_HEADER } from '../redis-cache.constants.js';
 import type { StoredResponse } from '../storage/cache-entry.js';
 import type { HttpPlatform, PlatformRequest, PlatformResponse } from './http-platform.js';
-import { acceptsEncoding, encodedEtag, plainBody } from './content-encoding.js';
+import { acceptsEncoding, compressionOf, encodedEtag, plainBody } from './content-encoding.js';
 import { appendVary } from './http-semantics.js';
 
 /**
@@ -12,16 +12,22 @@ import { appendVary } from './http-semantics.js';
  * shared cache never hands gzip to a client that did not ask for it.
  */
 export function setCacheControl(platform: HttpPlatform, response: PlatformResponse, plan: CachedPlan): void {
-  const vary = [
-    ...(plan.perViewer ? ['Authorization'] : []),
-    ...(plan.compressAbove !== false && platform.sendsBytes ? ['Accept-Encoding'] : []),
-  ];
   platform.setHeader(response, 'cache-control', plan.perViewer ? 'private, no-cache' : 'no-cache');
-  if (vary.length === 0) return;
-  let value = platform.getHeader(response, 'vary');
-  for (const field of vary) value = appendVary(value, field);
-  platform.setHeader(response, 'vary', value as string);
+  const compresses = compressionOf(platform, plan) !== false;
+  const fields = plan.perViewer
+    ? compresses
+      ? BY_VIEWER_AND_ENCODING
+      : BY_VIEWER
+    : compresses
+      ? BY_ENCODING
+      : [];
+  if (fields.length > 0)
+    platform.setHeader(response, 'vary', appendVary(platform.getHeader(response, 'vary'), ...fields));
 }
+
+const BY_VIEWER = ['Authorization'];
+const BY_ENCODING = ['Accept-Encoding'];
+const BY_VIEWER_AND_ENCODING = ['Authorization', 'Accept-Encoding'];
 
 /**
  * Headers of an answer carrying stored (or about to be stored) bytes, with its ETag and `X-Cache`; returns the
