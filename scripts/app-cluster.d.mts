@@ -20,13 +20,13 @@ export interface AppCluster {
 
 export declare function spawnApp(
   env: Record<string, string>,
-  options?: { timeoutMs?: number; entry?: string },
+  options?: { timeoutMs?: number; entry?: string; outputTail?: number },
 ): Promise<SpawnedApp>;
 
 export declare function startAppCluster(
   count: number,
   env: Record<string, string>,
-  options?: { timeoutMs?: number },
+  options?: { timeoutMs?: number; entry?: string; outputTail?: number },
 ): Promise<AppCluster>;
 
 export declare function runAppExpectingExit(

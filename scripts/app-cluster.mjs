@@ -23,18 +23,24 @@ function childEnv(port, env) {
 }
 
 /**
- * Runs one instance (of `entry`, dist/main.js unless a benchmark names its own) and waits for /health. `output()` is everything it printed so far (stdout and stderr);
+ * Runs one instance (of `entry`, dist/main.js unless a benchmark names its own) and waits for /health. `output()` is
+ * everything it printed so far (stdout and stderr; the last `outputTail` characters or more when that is set);
  * `stop()` sends SIGTERM and resolves with how it ended (`killed`: it had to be SIGKILLed after 15 s).
  */
-export async function spawnApp(env, { timeoutMs = 30_000, entry = MAIN } = {}) {
+export async function spawnApp(env, { timeoutMs = 30_000, entry = MAIN, outputTail = Infinity } = {}) {
   const port = await freePort();
   const child = spawn(process.execPath, [entry], {
     env: childEnv(port, env),
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
-  child.stdout.on('data', (chunk) => (output += chunk.toString()));
-  child.stderr.on('data', (chunk) => (output += chunk.toString()));
+  // A long benchmark keeps only the tail (`outputTail` characters): the request log of minutes would fill memory.
+  const keep = (chunk) => {
+    output += chunk.toString();
+    if (output.length > 2 * outputTail) output = output.slice(-outputTail);
+  };
+  child.stdout.on('data', keep);
+  child.stderr.on('data', keep);
   const exited = once(child, 'exit').then(([code, signal]) => ({ code, signal }));
   const baseUrl = `http://127.0.0.1:${port}`;
 

@@ -54,6 +54,11 @@ export class TestRedisServer {
     return `${this.options.tls ? 'rediss' : 'redis'}://${credentials}127.0.0.1:${this.port}`;
   }
 
+  /** The redis-server process's id while it runs (a benchmark reads its CPU time from /proc). */
+  get pid(): number | undefined {
+    return this.process?.exitCode === null ? this.process.pid : undefined;
+  }
+
   private get harnessUrl(): string {
     return `${this.options.tls ? 'rediss' : 'redis'}://127.0.0.1:${this.port}`;
   }
