@@ -13,7 +13,14 @@ export default {
   // A global option: per-project values are ignored. E2E suites boot apps and databases in their hooks.
   testTimeout: 60_000,
   projects: [
-    { ...esm, displayName: 'unit', rootDir: '.', roots: ['<rootDir>/src'], testMatch: ['**/*.spec.ts'] },
+    // The benches' own helpers (bench/day/lib) are unit-tested with the app.
+    {
+      ...esm,
+      displayName: 'unit',
+      rootDir: '.',
+      roots: ['<rootDir>/src', '<rootDir>/bench'],
+      testMatch: ['**/*.spec.ts'],
+    },
     {
       ...esm,
       displayName: 'e2e',
