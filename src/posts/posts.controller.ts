@@ -44,7 +44,10 @@ export class PostsController {
 
   @Get()
   @OptionalAuth()
-  @Cached(30, 'posts:list:{skip}:{limit}:{following}:{user.id}')
+  // Only `following=true` depends on who asks: the rest of the feed is one entry for everyone, not one per viewer.
+  @Cached(30, 'posts:list:{skip}:{limit}:{following}:{user.id}', {
+    scope: ({ query }) => (query.following === true ? 'viewer' : 'public'),
+  })
   @ApiCachedResponse(PostPageDto, { perViewer: true })
   @ApiOperation({ summary: 'The posts feed, newest first (optionally only followed authors)' })
   list(@Query() query: ListPostsQuery, @CurrentUser() viewer?: AuthUser) {

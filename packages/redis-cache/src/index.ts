@@ -31,6 +31,7 @@ export { RedisCacheService } from './redis-cache.service.js';
 export type {
   CacheBackend,
   CachedOptions,
+  ViewerScope,
   CacheHealth,
   CacheRequest,
   CacheStats,

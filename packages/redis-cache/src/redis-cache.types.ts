@@ -174,12 +174,24 @@ export interface OutboxStats {
   recordFailures: number;
 }
 
+/**
+ * Decides per request whether a route keyed on `{user.id}` answers this request the same to everyone: from the
+ * validated route params and query (e.g. a feed that depends on the viewer only with `following=true`).
+ */
+export type ViewerScope = (request: {
+  params: Record<string, unknown>;
+  query: Record<string, unknown>;
+}) => 'public' | 'viewer';
+
 export interface CachedOptions extends FailSafeOptions {
   /**
    * `'public'` declares that a route behind an auth guard answers the same to everyone, so its key needs no
-   * `{user.id}`. Without it such a route must key on the viewer (start-up fails otherwise).
+   * `{user.id}`. Without it such a route must key on the viewer (start-up fails otherwise). A function
+   * ({@link ViewerScope}) decides per request, for a pattern with `{user.id}`: where it says `'public'`, every
+   * viewer shares the anonymous viewer's entry (one entry instead of one per viewer); where it says `'viewer'` or
+   * throws, the key is the viewer's own. Headers stay those of a per-viewer route (`private`, `Vary: Authorization`).
    */
-  scope?: 'public' | 'viewer';
+  scope?: 'public' | 'viewer' | ViewerScope;
   /** On a provider method: the namespace of its values (default `<Class>.<method>`), for stats and `clear()`. */
   namespace?: string;
   /** On a provider method: argument positions the key deliberately leaves out (a logger, a transaction). */

@@ -444,6 +444,16 @@ describe('RedisCacheModule on a real redis-server', () => {
         () => Cached(30, 'bad:list'),
         /BadController\.handler.*leaves out \{page\}/,
       ],
+      [
+        'a per-request scope on a key without the viewer',
+        () => Cached(30, 'bad:{page}', { scope: () => 'public' }),
+        /BadController\.handler.*must contain \{user\.id\}/,
+      ],
+      [
+        'an unknown scope',
+        () => Cached(30, 'bad:{page}:{user.id}', { scope: 'everyone' as 'public' }),
+        /BadController\.handler.*scope must be/,
+      ],
     ])('refuses to start with %s, naming the handler', async (_case, decorator, message) => {
       @Controller('bad')
       class BadController {

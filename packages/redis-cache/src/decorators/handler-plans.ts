@@ -10,7 +10,7 @@ import {
 import { parseKeyPattern, prefixCanCover, type ParsedPattern } from '../keys/cache-key.util.js';
 import { ttlToMs } from '../keys/ttl.util.js';
 import { failSafePolicy, type FailSafePolicy } from '../resilience/fail-safe.js';
-import type { CachedMetadata, InvalidatesMetadata } from '../redis-cache.types.js';
+import type { CachedMetadata, InvalidatesMetadata, ViewerScope } from '../redis-cache.types.js';
 import { argumentSlots, type ArgumentSlot, type HandlerRef } from './argument-pipes.js';
 import type { DtoFieldReader } from './dto-fields.js';
 
@@ -26,6 +26,8 @@ export interface CachedPlan {
   pattern: ParsedPattern;
   ttlMs: number;
   perViewer: boolean;
+  /** Option `scope` as a function: whether this request's entry is the viewer's own or everyone's. */
+  viewerScope?: ViewerScope;
   /** Segment counts of the invalidation prefixes that can cover this key (the key's first n segments). */
   coveringLengths: number[];
   slots: ArgumentSlot[];
@@ -108,7 +110,15 @@ export function planCached(entry: HandlerRef, metadata: CachedMetadata, context:
   const guarded =
     (context.reflector.getAllAndMerge<unknown[]>(GUARDS_METADATA, guardSources) ?? []).length > 0;
   const perViewer = pattern.placeholders.includes('user.id');
-  if (guarded && !perViewer && metadata.options.scope !== 'public') {
+  const { scope } = metadata.options;
+  if (typeof scope === 'function' && !perViewer)
+    throw new CacheConfigurationError(
+      `${where}: option scope decides per request whether the key is the viewer's, so '${metadata.pattern}' ` +
+        'must contain {user.id}',
+    );
+  if (scope !== undefined && typeof scope !== 'function' && scope !== 'public' && scope !== 'viewer')
+    throw new CacheConfigurationError(`${where}: option scope must be 'public', 'viewer' or a function`);
+  if (guarded && !perViewer && scope !== 'public') {
     throw new CacheConfigurationError(
       `${where}: the route is behind a guard, so its answer may depend on the viewer. Key on the viewer ` +
         `('${metadata.pattern.replace(/:$/, '')}:{user.id}'), or declare @Cached(ttl, pattern, { scope: 'public' })`,
@@ -127,6 +137,7 @@ export function planCached(entry: HandlerRef, metadata: CachedMetadata, context:
     pattern,
     ttlMs,
     perViewer,
+    viewerScope: typeof scope === 'function' ? scope : undefined,
     coveringLengths,
     slots,
     keyedQuery,

@@ -1,6 +1,7 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { LRUCache } from 'lru-cache';
 import type { CachedPlan } from '../decorators/handler-plans.js';
+import type { ValidatedArguments } from '../decorators/argument-pipes.js';
 import { CacheRegistry } from '../decorators/cache-registry.js';
 import { InvalidationBus } from '../invalidation/invalidation-bus.js';
 import { CacheCounters } from '../observability/cache-counters.js';
@@ -111,7 +112,7 @@ export class CacheLookup {
       return undefined;
     }
     const tenant = tenantOf(request, this.options);
-    const sources = { ...validated, viewerId: viewerOf(request), tenant };
+    const sources = { ...validated, viewerId: this.keyedViewer(plan, request, validated), tenant };
     const segments = renderSegments(plan.pattern, (name) => resolvePlaceholder(name, sources));
     const location = {
       stats: this.counters.route(plan.label),
@@ -124,6 +125,19 @@ export class CacheLookup {
     };
     this.locations.set(memoKey, location);
     return location;
+  }
+
+  /** The viewer the key names: none where option scope says this request's answer is everyone's. */
+  private keyedViewer(plan: CachedPlan, request: PlatformRequest, validated: ValidatedArguments): unknown {
+    const viewer = viewerOf(request);
+    if (!plan.viewerScope || viewer === undefined) return viewer;
+    try {
+      return plan.viewerScope({ params: validated.params, query: validated.query }) === 'public'
+        ? undefined
+        : viewer;
+    } catch {
+      return viewer; // an undecided request keeps its own entry: sharing one could show it another viewer's
+    }
   }
 
   private warnUnkeyed(plan: CachedPlan, names: string[]): void {

@@ -27,8 +27,8 @@ import { APP_INTERCEPTOR } from '@nestjs/core';
 import { ExpressAdapter } from '@nestjs/platform-express';
 import { FastifyAdapter } from '@nestjs/platform-fastify';
 import { Test } from '@nestjs/testing';
-import { Type } from 'class-transformer';
-import { IsInt, IsOptional, IsString, MaxLength, Min } from 'class-validator';
+import { Transform, Type } from 'class-transformer';
+import { IsBoolean, IsInt, IsOptional, IsString, MaxLength, Min } from 'class-validator';
 import request from 'supertest';
 import type { Observable } from 'rxjs';
 import {
@@ -49,6 +49,13 @@ class PageQuery {
   @IsInt()
   @Min(0)
   page: number = 0;
+}
+
+class FeedQuery {
+  @IsOptional()
+  @Transform(({ value }) => value === true || value === 'true')
+  @IsBoolean()
+  mine: boolean = false;
 }
 
 class IdParams {
@@ -145,6 +152,18 @@ class NotesController {
     this.store.reads++;
     const viewer = req.user?.id ?? null;
     return { viewer, lines: Array.from({ length: 80 }, (_, i) => `line ${i} for ${viewer}`) };
+  }
+
+  /** Everyone's notes, the same for every viewer, unless `mine=true` (the viewer's own): a per-request scope. */
+  @Get('feed')
+  @UseGuards(ViewerGuard)
+  @Cached('1m', 'notes:feed:{mine}:{user.id}', {
+    scope: ({ query }) => (query.mine === true ? 'viewer' : 'public'),
+  })
+  feed(@Query() query: FeedQuery, @Req() req: { user?: { id: string } }) {
+    this.store.reads++;
+    const viewer = req.user?.id ?? null;
+    return { items: [...this.store.notes.values()].filter((note) => !query.mine || note.owner === viewer) };
   }
 
   @Get(':id')

@@ -143,6 +143,34 @@ export const CONTRACT: ContractCheck[] = [
     },
   },
   {
+    name: "a per-request scope: one entry for every viewer where it says public, the viewer's own elsewhere",
+    async run(t) {
+      const as = (path: string, viewer?: string) => {
+        const call = t.http().get(t.url(path));
+        return viewer ? call.set('Authorization', `Bearer ${viewer}`) : call;
+      };
+      const reads = () => t.store.reads;
+      const before = reads();
+      const first = await as('/notes/feed', 'alice');
+      expect(first.headers['x-cache']).toBe('MISS');
+      for (const viewer of ['bob', undefined, 'alice']) {
+        const again = await as('/notes/feed', viewer);
+        expect(again.headers['x-cache']).toBe('HIT');
+        expect(again.text).toBe(first.text);
+        expect(again.headers['cache-control']).toBe('private, no-cache');
+      }
+      expect(reads() - before).toBe(1);
+      const alice = await as('/notes/feed?mine=true', 'alice');
+      const bob = await as('/notes/feed?mine=true', 'bob');
+      expect(bob.headers['x-cache']).toBe('MISS');
+      expect(alice.body.items.map((n: { owner: string }) => n.owner)).toEqual(['alice']);
+      expect(bob.body.items.map((n: { owner: string }) => n.owner)).toEqual(['bob']);
+      expect((await as('/notes/feed?mine=true', 'alice')).text).toBe(alice.text);
+      expect((await as('/notes/feed?mine=true', 'bob')).text).toBe(bob.text);
+      expect(reads() - before).toBe(3);
+    },
+  },
+  {
     name: 'CORS exposes ETag and X-Cache on cached answers, hits included',
     async run(t) {
       await t.http().get(t.url('/notes?page=3')).set('Origin', FRONTEND_ORIGIN);
