@@ -109,11 +109,10 @@ async function main() {
   const paths = process.env.DAY_SKIP_PATHS
     ? { paths: [], ratios: {} }
     : await runHitPaths(env, universe.viewers[0].token, { rounds: Number(opts.rounds), seconds: 6 });
-  const oursHeld = modes.find((m) => m.mode.name === 'ours')?.heldRate ?? 400;
-  await redis.flushAll();
+  const offHeld = modes.find((m) => m.mode.name === 'off')?.heldRate ?? 200;
   const crossCheck = await runCrossCheck(env, universe, {
-    rate: Math.max(100, Math.round(oursHeld / 2)),
-    seconds: 20,
+    rate: Math.max(50, Math.round(offHeld / 2)),
+    seconds: 15,
     seed: SEED,
   });
 
