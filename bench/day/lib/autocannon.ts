@@ -21,13 +21,19 @@ export interface CannonResult {
 export async function cannon(
   url: string,
   requests: CannonRequest[],
-  { connections, durationS, overallRate }: { connections: number; durationS: number; overallRate?: number },
+  {
+    connections,
+    durationS,
+    overallRate,
+    ignoreCoordinatedOmission,
+  }: { connections: number; durationS: number; overallRate?: number; ignoreCoordinatedOmission?: boolean },
 ): Promise<CannonResult> {
   const result = await autocannon({
     url,
     connections,
     duration: durationS,
     overallRate,
+    ignoreCoordinatedOmission,
     requests: requests.map((request) => ({ method: 'GET', ...request }) as autocannon.Request),
   });
   return {

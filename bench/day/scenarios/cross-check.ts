@@ -1,7 +1,7 @@
 // The open-loop generator against autocannon at one rate, on the same reads (the mix without its writes, in
 // autocannon's `requests` order per connection) against one instance with caching off, so that every request costs
 // the same whichever generator sends it and in whatever order (a cache would make the second one's requests hits):
-// the achieved rate and the mean latency should agree within 15%. One autocannon connection walks the list in order
+// the achieved rate and the mean latency should agree within 15%, at half the rate caching off held. One autocannon connection walks the list in order
 // and sends each second's quota back to back, so its requests never queue behind each other; the server's CPU per
 // request is shown too, and is lower under such bursts than under evenly spaced arrivals (fewer wake-ups). autocannon sends each connection's quota at the
 // start of every second and corrects its histogram for coordinated omission, whereas ours schedules every request
