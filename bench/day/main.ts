@@ -111,7 +111,8 @@ async function main() {
     : await runHitPaths(env, universe.viewers[0].token, { rounds: Number(opts.rounds), seconds: 6 });
   const offHeld = modes.find((m) => m.mode.name === 'off')?.heldRate ?? 200;
   const crossCheck = await runCrossCheck(env, universe, {
-    rate: Math.max(50, Math.round(offHeld / 2)),
+    // Where autocannon's one connection finishes each second's quota in well under the second (see cross-check.ts).
+    rate: Math.max(50, Math.round(offHeld * 0.4)),
     seconds: 15,
     seed: SEED,
   });
