@@ -8,7 +8,7 @@
 // request is shown too, and is lower under such bursts than under evenly spaced arrivals (fewer wake-ups). autocannon sends each connection's quota at the
 // start of every second and corrects its histogram for coordinated omission, whereas ours schedules every request
 // on its own, so their latencies are printed side by side but not held to agree.
-import { cannon, type CannonRequest, type CannonResult } from '../lib/autocannon.js';
+import { cannonInChild, type CannonRequest, type CannonResult } from '../lib/autocannon.js';
 import { runOpenLoop, type LoadResult } from '../lib/open-loop.js';
 import { log, startInstances } from '../lib/processes.js';
 import { ratio, round } from '../lib/stats.js';
@@ -75,7 +75,7 @@ export async function runCrossCheck(
       ours = await runOpenLoop(plan);
       oursCpuMicros += app.cpuMicros() - before;
       before = app.cpuMicros();
-      theirs = await cannon(app.urls[0], reads, {
+      theirs = await cannonInChild(app.urls[0], reads, {
         connections: 1,
         durationS: seconds,
         overallRate: Math.round(ours.offeredRate),
