@@ -51,7 +51,7 @@ export class TestRedisCluster {
     const cluster = new TestRedisCluster(nodes, dir, options);
     try {
       for (let i = 0; i < masters * (1 + replicas); i++) nodes.push(await cluster.spawnNode());
-      await Promise.all(nodes.map((node) => cluster.untilAnswering(node.port)));
+      await Promise.all(nodes.map((_node, index) => cluster.untilStarted(index)));
       const created = spawnSync(
         'redis-cli',
         [
@@ -257,9 +257,36 @@ export class TestRedisCluster {
     throw new Error('no cluster node answers');
   }
 
+  /** Ports this cluster chose: a port picked for one node is never picked again for another before it binds. */
+  private readonly chosenPorts = new Set<number>();
+
+  private async unusedPort(): Promise<number> {
+    for (;;) {
+      const port = await freePort();
+      if (!this.chosenPorts.has(port)) {
+        this.chosenPorts.add(port);
+        return port;
+      }
+    }
+  }
+
+  /**
+   * Waits for node `index`; if its process exited (a port taken between choosing and binding it), starts it again
+   * on other ports, once.
+   */
+  private async untilStarted(index: number): Promise<void> {
+    try {
+      await this.untilAnswering(this.nodes[index].port);
+    } catch (error) {
+      if (this.nodes[index].process.exitCode === null) throw error;
+      this.nodes[index] = await this.spawnNode();
+      await this.untilAnswering(this.nodes[index].port);
+    }
+  }
+
   private async spawnNode(port?: number, busPort?: number): Promise<ClusterNode> {
-    port ??= await freePort();
-    busPort ??= await freePort();
+    port ??= await this.unusedPort();
+    busPort ??= await this.unusedPort();
     const child = spawn(
       'redis-server',
       [
