@@ -1,8 +1,7 @@
 // autocannon, the second load generator: closed loop for CPU per request, or at an overall rate for the cross-check
 // of the open-loop generator. Run in this process (its CPU is not the server's, which is read from /proc by pid).
-import { fork } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
+import { callInChild, serveInChild } from './child.js';
 
 export interface CannonRequest {
   method?: string;
@@ -49,38 +48,17 @@ export async function cannon(
   };
 }
 
-const LOADER = fileURLToPath(new URL('../../ts-loader.mjs', import.meta.url));
-
-/**
- * `cannon` in a process of its own, as the open-loop generator runs: timing in the bench's busy main process (its
- * heap and the apps' log pipes) measured autocannon's answers twice as slow as in a process that only loads.
- */
-export function cannonInChild(
-  url: string,
-  requests: CannonRequest[],
-  options: Parameters<typeof cannon>[2],
-): Promise<CannonResult> {
-  return new Promise((resolve, reject) => {
-    const child = fork(fileURLToPath(import.meta.url), ['--cannon'], {
-      execArgv: ['--import', LOADER],
-      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-    });
-    let result: CannonResult | undefined;
-    child.on('message', (message) => (result = message as CannonResult));
-    child.on('error', reject);
-    child.on('exit', (code) =>
-      result ? resolve(result) : reject(new Error(`autocannon child exited with ${code}`)),
-    );
-    child.send({ url, requests, options });
-  });
+interface CannonCall {
+  url: string;
+  requests: CannonRequest[];
+  options: Parameters<typeof cannon>[2];
 }
 
-if (process.argv.includes('--cannon'))
-  process.once('message', (message) => {
-    const { url, requests, options } = message as {
-      url: string;
-      requests: CannonRequest[];
-      options: Parameters<typeof cannon>[2];
-    };
-    void cannon(url, requests, options).then((result) => process.send?.(result, () => process.exit(0)));
-  });
+/**
+ * `cannon` in a process of its own, as the open-loop generator runs, so that neither shares an event loop with the
+ * bench (its heap, the apps' log pipes) when the two are compared.
+ */
+export const cannonInChild = (url: string, requests: CannonRequest[], options: CannonCall['options']) =>
+  callInChild<CannonResult>(import.meta.url, '--cannon', { url, requests, options } satisfies CannonCall);
+
+serveInChild('--cannon', ({ url, requests, options }: CannonCall) => cannon(url, requests, options));

@@ -3,11 +3,10 @@
 // shows its queue in the percentiles (no coordinated omission). It runs in a process of its own (forked by
 // `runOpenLoop`), on node:http keep-alive agents; after every write it reads what the write changed, on another
 // instance when there are several, and counts the answers that do not show it (stale).
-import { fork } from 'node:child_process';
 import http from 'node:http';
 import { gunzipSync } from 'node:zlib';
-import { fileURLToPath } from 'node:url';
 import { performance } from 'node:perf_hooks';
+import { callInChild, serveInChild } from './child.js';
 import { summarizeLatencies, type LatencySummary } from './stats.js';
 import { operations, type Operation, type Universe } from './workload.js';
 
@@ -58,24 +57,9 @@ const REQUEST_TIMEOUT_MS = 10_000;
 const FEED_CHECK = '/api/posts?skip=0&limit=10';
 /** More requests in flight than this and the server is not keeping up: further ones count as errors, unsent. */
 const MAX_IN_FLIGHT = 4_096;
-const LOADER = fileURLToPath(new URL('../../ts-loader.mjs', import.meta.url));
 
 /** Runs one step in a generator process of its own and resolves with what it measured. */
-export function runOpenLoop(plan: LoadPlan): Promise<LoadResult> {
-  return new Promise((resolve, reject) => {
-    const child = fork(fileURLToPath(import.meta.url), ['--generate'], {
-      execArgv: ['--import', LOADER],
-      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-    });
-    let result: LoadResult | undefined;
-    child.on('message', (message) => (result = message as LoadResult));
-    child.on('error', reject);
-    child.on('exit', (code) =>
-      result ? resolve(result) : reject(new Error(`load generator exited with ${code} and no result`)),
-    );
-    child.send(plan);
-  });
-}
+export const runOpenLoop = (plan: LoadPlan) => callInChild<LoadResult>(import.meta.url, '--generate', plan);
 
 interface Answer {
   status: number;
@@ -361,9 +345,4 @@ class Generator {
   }
 }
 
-if (process.argv.includes('--generate'))
-  process.once('message', (plan) => {
-    void new Generator(plan as LoadPlan)
-      .run()
-      .then((result) => process.send?.(result, () => process.exit(0)));
-  });
+serveInChild('--generate', (plan: LoadPlan) => new Generator(plan).run());
