@@ -222,6 +222,67 @@ describe('cached API on Redis and PostgreSQL', () => {
     ).not.toContain(created.body.id);
   });
 
+  it('invalidates only the lists a job was or is in: its filters before and after a write, not every list', async () => {
+    const ids = (response: { body: { items: { id: number }[] } }) => response.body.items.map((j) => j.id);
+    const created = await api.post(
+      '/api/jobs',
+      {
+        title: 'Fjord Pilot',
+        company: 'Narrow Co',
+        location: 'Tromso',
+        category: 'Aviation',
+        type: 'contract',
+        description: 'x',
+      },
+      ada.token,
+    );
+    expect(created.status).toBe(201);
+    const id = created.body.id as number;
+    const lists = {
+      tromso: '/api/jobs?location=Tromso&limit=100',
+      bergen: '/api/jobs?location=Bergen&limit=100',
+      aviationContracts: '/api/jobs?category=Aviation&type=contract&limit=100',
+      searchInTromso: '/api/jobs?search=Fjord&location=Tromso',
+      everything: '/api/jobs?limit=100',
+      closed: '/api/jobs?status=closed&limit=100',
+      elsewhere: '/api/jobs?location=Stavanger&limit=100',
+      otherCategory: '/api/jobs?category=Legal&limit=5',
+    };
+    for (const path of Object.values(lists)) await missThenHit(path);
+    expect(ids(await api.get(lists.tromso))).toContain(id);
+
+    expect((await api.patch(`/api/jobs/${id}`, { location: 'Bergen' }, ada.token)).status).toBe(200);
+    const after = Object.fromEntries(
+      await Promise.all(
+        Object.entries(lists).map(async ([name, path]) => [name, await api.get(path)] as const),
+      ),
+    );
+    const outcome = (name: keyof typeof lists) => after[name].headers['x-cache'];
+    for (const name of ['tromso', 'bergen', 'aviationContracts', 'searchInTromso', 'everything'] as const)
+      expect([name, outcome(name)]).toEqual([name, 'MISS']);
+    for (const name of ['closed', 'elsewhere', 'otherCategory'] as const)
+      expect([name, outcome(name)]).toEqual([name, 'HIT']);
+    expect(ids(after.tromso)).not.toContain(id);
+    expect(ids(after.searchInTromso)).not.toContain(id);
+    expect(ids(after.bergen)).toContain(id);
+    expect(after.aviationContracts.body.items.find((j: { id: number }) => j.id === id).location).toBe(
+      'Bergen',
+    );
+
+    await untilStored();
+    expect((await api.patch(`/api/jobs/${id}`, { status: 'closed' }, ada.token)).status).toBe(200);
+    const closed = await api.get(lists.closed);
+    expect(closed.headers['x-cache']).toBe('MISS');
+    expect(ids(closed)).toContain(id);
+    expect(ids(await api.get(lists.bergen))).not.toContain(id);
+    expect((await api.get(lists.elsewhere)).headers['x-cache']).toBe('HIT');
+
+    await untilStored();
+    expect((await api.delete(`/api/jobs/${id}`, ada.token)).status).toBe(204);
+    expect(ids(await api.get(lists.closed))).not.toContain(id);
+    expect((await api.get(lists.otherCategory)).headers['x-cache']).toBe('HIT');
+  });
+
   it("never shows one viewer's isFollowing to another, and a follow refreshes counts, lists and the feed", async () => {
     await t.app.get(RedisCacheService).clear();
     const listPath = '/api/users/list?search=Bob%20Cache';
@@ -469,7 +530,7 @@ describe('cached API on Redis and PostgreSQL', () => {
     const client = await redis.client();
     const stored: string[] = [];
     for await (const batch of client.scanIterator({
-      MATCH: `${PREFIX}c:jobs:list:0:2:*Nowhere*`,
+      MATCH: `${PREFIX}c:jobs:list:active:Nowhere:*:0:2`,
       COUNT: 1000,
     }))
       stored.push(...batch);

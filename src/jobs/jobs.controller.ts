@@ -43,7 +43,9 @@ export class JobsController {
   constructor(private readonly jobs: JobsService) {}
 
   @Get()
-  @Cached(120, 'jobs:list:{skip}:{limit}:{search}:{location}:{category}:{type}:{status}')
+  // The filters first, in the order JobListsInvalidation invalidates them: a write then refreshes only the lists that
+  // can show the job it changed.
+  @Cached(120, 'jobs:list:{status}:{location}:{category}:{type}:{search}:{skip}:{limit}')
   @ApiCachedResponse(JobPageDto)
   @ApiOperation({ summary: 'List jobs, filtered and paged, newest first' })
   list(@Query() query: ListJobsQuery) {
@@ -79,7 +81,7 @@ export class JobsController {
   @Post()
   @MaxBodyBytes(JOB_BODY_BYTES)
   @UseGuards(JwtAuthGuard)
-  @InvalidatesCache('jobs:list:', 'jobs:stats:', 'jobs:similar:')
+  @InvalidatesCache('jobs:stats:', 'jobs:similar:')
   @ApiBearerAuth()
   @ApiCreatedResponse({ type: JobDto })
   @ApiOperation({ summary: 'Post a job' })
@@ -90,7 +92,7 @@ export class JobsController {
   @Patch(':id')
   @MaxBodyBytes(JOB_BODY_BYTES)
   @UseGuards(JwtAuthGuard)
-  @InvalidatesCache('jobs:list:', 'jobs:stats:', 'jobs:item:{id}', 'jobs:similar:')
+  @InvalidatesCache('jobs:stats:', 'jobs:item:{id}', 'jobs:similar:')
   @ApiBearerAuth()
   @ApiOkResponse({ type: JobDto })
   @ApiForbiddenResponse({ description: 'Not the owner' })
@@ -102,7 +104,7 @@ export class JobsController {
   @Delete(':id')
   @HttpCode(204)
   @UseGuards(JwtAuthGuard)
-  @InvalidatesCache('jobs:list:', 'jobs:stats:', 'jobs:item:{id}', 'jobs:similar:')
+  @InvalidatesCache('jobs:stats:', 'jobs:item:{id}', 'jobs:similar:')
   @ApiBearerAuth()
   @ApiNoContentResponse()
   @ApiForbiddenResponse({ description: 'Not the owner' })

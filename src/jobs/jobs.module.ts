@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import { TokenModule } from '../auth/token.module.js';
 import { DatabaseModule } from '../database/database.module.js';
+import { JobListsInvalidation } from './job-lists.invalidation.js';
 import { JobsController } from './jobs.controller.js';
 import { JobsRepository } from './jobs.repository.js';
 import { JobsService } from './jobs.service.js';
@@ -8,6 +9,6 @@ import { JobsService } from './jobs.service.js';
 @Module({
   imports: [DatabaseModule, TokenModule],
   controllers: [JobsController],
-  providers: [JobsRepository, JobsService],
+  providers: [JobsRepository, JobsService, JobListsInvalidation],
 })
 export class JobsModule {}

@@ -112,17 +112,28 @@ export class JobsRepository {
     return row;
   }
 
-  async update(id: number, changes: UpdateJobDto): Promise<JobRow | undefined> {
-    const [row] = await this.db
-      .update(jobs)
-      .set({ ...changes, updatedAt: sql`now()` })
-      .where(eq(jobs.id, id))
-      .returning();
-    return row;
+  /**
+   * @returns the row before and after the change, undefined when there is none. The row is locked from the read of
+   * `before` to the commit, so two concurrent updates each see the other's result as their `before` (the cached
+   * lists of both versions get invalidated; read unlocked, the first update's version could be missed).
+   */
+  async update(id: number, changes: UpdateJobDto): Promise<{ before: JobRow; after: JobRow } | undefined> {
+    return this.db.transaction(async (tx) => {
+      const [before] = await tx.select().from(jobs).where(eq(jobs.id, id)).for('update');
+      if (!before) return undefined;
+      const [after] = await tx
+        .update(jobs)
+        .set({ ...changes, updatedAt: sql`now()` })
+        .where(eq(jobs.id, id))
+        .returning();
+      return { before, after };
+    });
   }
 
-  async delete(id: number): Promise<void> {
-    await this.db.delete(jobs).where(eq(jobs.id, id));
+  /** @returns the row deleted, undefined when there was none. */
+  async delete(id: number): Promise<JobRow | undefined> {
+    const [row] = await this.db.delete(jobs).where(eq(jobs.id, id)).returning();
+    return row;
   }
 
   /** Totals over all jobs; breakdowns over active jobs (what a visitor can apply to), largest first. */

@@ -6,11 +6,15 @@ import type { JobRow } from '../database/schema.js';
 import { CreateJobDto } from './dto/create-job.dto.js';
 import { ListJobsQuery } from './dto/list-jobs.query.js';
 import { UpdateJobDto } from './dto/update-job.dto.js';
+import { JobListsInvalidation } from './job-lists.invalidation.js';
 import { JobsRepository, type JobStats, type SimilarJob } from './jobs.repository.js';
 
 @Injectable()
 export class JobsService {
-  constructor(private readonly jobs: JobsRepository) {}
+  constructor(
+    private readonly jobs: JobsRepository,
+    private readonly lists: JobListsInvalidation,
+  ) {}
 
   async list(query: ListJobsQuery): Promise<Page<JobRow>> {
     const { items, total } = await this.jobs.list(query);
@@ -39,8 +43,11 @@ export class JobsService {
     return { items, limit };
   }
 
-  create(dto: CreateJobDto, viewer: AuthUser): Promise<JobRow> {
-    return this.jobs.create(dto, viewer.id);
+  /** Writes invalidate the lists that can show the row (JobListsInvalidation); the routes the rest. */
+  async create(dto: CreateJobDto, viewer: AuthUser): Promise<JobRow> {
+    const created = await this.jobs.create(dto, viewer.id);
+    await this.lists.listsShowing([created]);
+    return created;
   }
 
   async update(id: number, dto: UpdateJobDto, viewer: AuthUser): Promise<JobRow> {
@@ -51,15 +58,17 @@ export class JobsService {
     const salaryMax = dto.salaryMax === undefined ? job.salaryMax : dto.salaryMax;
     if (salaryMin !== null && salaryMax !== null && salaryMax < salaryMin)
       throw new BadRequestException(['salaryMax must not be less than salaryMin']);
-    const updated = await this.jobs.update(id, dto);
-    if (!updated) throw new NotFoundException(`Job ${id} not found`);
-    return updated;
+    const changed = await this.jobs.update(id, dto);
+    if (!changed) throw new NotFoundException(`Job ${id} not found`);
+    await this.lists.listsShowing([changed.before, changed.after]);
+    return changed.after;
   }
 
   async delete(id: number, viewer: AuthUser): Promise<JobRow> {
     const job = await this.getOwned(id, viewer);
-    await this.jobs.delete(id);
-    return job;
+    const deleted = await this.jobs.delete(id);
+    if (deleted) await this.lists.listsShowing([deleted]);
+    return deleted ?? job;
   }
 
   private async getOwned(id: number, viewer: AuthUser): Promise<JobRow> {
