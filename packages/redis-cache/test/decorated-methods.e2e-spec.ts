@@ -4,7 +4,7 @@ import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fa
 import { Test } from '@nestjs/testing';
 import request from 'supertest';
 import { Cached, InvalidatesCache, RedisCacheModule, RedisCacheService } from '../src/index.js';
-import { TestRedisServer } from '../src/testing/index.js';
+import { commandCounts, TestRedisServer } from '../src/testing/index.js';
 import { sleep, startNamedFixture, type NamedFixture } from './support/named-fixture.js';
 
 interface Viewer {
@@ -95,6 +95,23 @@ describe('@Cached and @InvalidatesCache on provider methods', () => {
     await t.cache.namespace('ScoresService.score', { ttl: '1m' }).clear();
     await scores.score(11, { id: 1, name: 'ann' });
     expect(scores.calls - before).toBe(2);
+  });
+
+  it('joins the invalidations made in one tick into one bump and one announcement', async () => {
+    for (const job of [12, 13, 14]) await scores.score(job, { id: 1, name: 'ann' });
+    const client = await redis.client();
+    await client.configResetStat();
+    await Promise.all([scores.rescore(12), scores.rescore(13), t.cache.invalidate('scores:14:')]);
+    const commands = await commandCounts(client);
+    expect({ exec: commands.exec, publish: commands.publish }).toEqual({ exec: 1, publish: 1 });
+    const before = scores.calls;
+    for (const job of [12, 13, 14]) await scores.score(job, { id: 1, name: 'ann' });
+    expect(scores.calls - before).toBe(3);
+    // Apart, they are apart.
+    await client.configResetStat();
+    await scores.rescore(12);
+    await scores.rescore(13);
+    expect((await commandCounts(client)).exec).toBe(2);
   });
 
   it('shares one run among concurrent callers, keeps `this`, and leaves undecorated methods alone', async () => {

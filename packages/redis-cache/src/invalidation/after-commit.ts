@@ -43,9 +43,13 @@ export async function runAfterCommit<T>(
     generationKeys: () => [...new Set(work.flatMap((item) => item.keys))],
   };
   const result = await scopes.run(scope, () => transaction(scope));
-  // Outside the scope: what the applied invalidations call must not be deferred again.
+  // Outside the scope: what the applied invalidations call must not be deferred again. All at once, so that the
+  // invalidator joins the bumps into one; every one is applied even when another fails, and a failure rejects.
   await scopes.exit(async () => {
-    for (const item of work) await item.apply();
+    const failed = (await Promise.allSettled(work.map((item) => item.apply()))).find(
+      (outcome) => outcome.status === 'rejected',
+    );
+    if (failed) throw failed.reason;
   });
   return result;
 }

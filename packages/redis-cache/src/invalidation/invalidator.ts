@@ -29,6 +29,8 @@ export class Invalidator implements OnModuleDestroy, BeforeApplicationShutdown {
   /** Pending bumps the outbox could not store either: handed over to it at shutdown if still pending then. */
   private readonly unrecorded = new Set<string>();
   private retryTimer: NodeJS.Timeout | undefined;
+  /** The invalidations asked for in this tick, made together once it ends. */
+  private batch: { keys: Set<string>; done: Promise<void> } | undefined;
 
   constructor(
     @Inject(GENERATION_COUNTERS) private readonly generations: GenerationCounters,
@@ -51,7 +53,30 @@ export class Invalidator implements OnModuleDestroy, BeforeApplicationShutdown {
    */
   invalidate(generationKeys: string[]): Promise<void> {
     if (generationKeys.length === 0) return Promise.resolve();
-    return afterCommit(generationKeys, () => this.invalidateNow(generationKeys));
+    return afterCommit(generationKeys, () => this.invalidateWithinTick(generationKeys));
+  }
+
+  /**
+   * Joins the invalidations asked for in the same tick (a write that invalidates several prefixes through several
+   * calls) into one bump, one announcement and, when Redis is away, one outbox record: what one call with all of
+   * them would have done. Each caller resolves when that one is made.
+   */
+  private invalidateWithinTick(generationKeys: string[]): Promise<void> {
+    if (!this.batch) {
+      const keys = new Set<string>();
+      const batch = {
+        keys,
+        done: new Promise<void>((resolve) =>
+          process.nextTick(() => {
+            this.batch = undefined;
+            resolve(this.invalidateNow([...keys]));
+          }),
+        ),
+      };
+      this.batch = batch;
+    }
+    for (const key of generationKeys) this.batch.keys.add(key);
+    return this.batch.done;
   }
 
   private async invalidateNow(generationKeys: string[]): Promise<void> {
