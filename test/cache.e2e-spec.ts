@@ -291,8 +291,14 @@ describe('cached API on Redis and PostgreSQL', () => {
     await missThenHit(listPath);
     await missThenHit(`/api/users/${bob.id}`, ada.token);
     await missThenHit('/api/posts?following=true', ada.token);
+    await missThenHit('/api/posts?following=true', bob.token);
+    await missThenHit('/api/posts?limit=3');
 
     expect((await api.post(`/api/users/${bob.id}/follow`, undefined, ada.token)).status).toBe(204);
+    // Only the follower's own following feed changes; the public feed and other viewers' feeds stay cached.
+    expect((await api.get('/api/posts?following=true', ada.token)).headers['x-cache']).toBe('MISS');
+    expect((await api.get('/api/posts?following=true', bob.token)).headers['x-cache']).toBe('HIT');
+    expect((await api.get('/api/posts?limit=3')).headers['x-cache']).toBe('HIT');
     const forAda = await api.get(listPath, ada.token);
     expect(forAda.headers['x-cache']).toBe('MISS');
     expect(forAda.body.items[0]).toMatchObject({ id: bob.id, isFollowing: true, followersCount: 1 });

@@ -21,7 +21,7 @@ import {
   ApiTags,
 } from '@nestjs/swagger';
 import { JwtAuthGuard } from '../auth/auth.guards.js';
-import { Cached, InvalidatesCache } from '@jobboard/redis-cache';
+import { Cached } from '@jobboard/redis-cache';
 import type { AuthUser } from '../auth/auth.types.js';
 import { CurrentUser } from '../auth/current-user.decorator.js';
 import { IdParams } from '../common/dto/id.params.js';
@@ -43,8 +43,8 @@ export class JobsController {
   constructor(private readonly jobs: JobsService) {}
 
   @Get()
-  // The filters first, in the order JobListsInvalidation invalidates them: a write then refreshes only the lists that
-  // can show the job it changed.
+  // The filters first, in the order JobWritesInvalidation invalidates them: a write then refreshes only the lists
+  // that can show the job it changed. Writes invalidate in JobsService, where the rows before and after are known.
   @Cached(120, 'jobs:list:{status}:{location}:{category}:{type}:{search}:{skip}:{limit}')
   @ApiCachedResponse(JobPageDto)
   @ApiOperation({ summary: 'List jobs, filtered and paged, newest first' })
@@ -81,7 +81,6 @@ export class JobsController {
   @Post()
   @MaxBodyBytes(JOB_BODY_BYTES)
   @UseGuards(JwtAuthGuard)
-  @InvalidatesCache('jobs:stats:', 'jobs:similar:')
   @ApiBearerAuth()
   @ApiCreatedResponse({ type: JobDto })
   @ApiOperation({ summary: 'Post a job' })
@@ -92,7 +91,6 @@ export class JobsController {
   @Patch(':id')
   @MaxBodyBytes(JOB_BODY_BYTES)
   @UseGuards(JwtAuthGuard)
-  @InvalidatesCache('jobs:stats:', 'jobs:item:{id}', 'jobs:similar:')
   @ApiBearerAuth()
   @ApiOkResponse({ type: JobDto })
   @ApiForbiddenResponse({ description: 'Not the owner' })
@@ -104,7 +102,6 @@ export class JobsController {
   @Delete(':id')
   @HttpCode(204)
   @UseGuards(JwtAuthGuard)
-  @InvalidatesCache('jobs:stats:', 'jobs:item:{id}', 'jobs:similar:')
   @ApiBearerAuth()
   @ApiNoContentResponse()
   @ApiForbiddenResponse({ description: 'Not the owner' })

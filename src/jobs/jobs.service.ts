@@ -6,14 +6,14 @@ import type { JobRow } from '../database/schema.js';
 import { CreateJobDto } from './dto/create-job.dto.js';
 import { ListJobsQuery } from './dto/list-jobs.query.js';
 import { UpdateJobDto } from './dto/update-job.dto.js';
-import { JobListsInvalidation } from './job-lists.invalidation.js';
+import { JobWritesInvalidation } from './job-writes.invalidation.js';
 import { JobsRepository, type JobStats, type SimilarJob } from './jobs.repository.js';
 
 @Injectable()
 export class JobsService {
   constructor(
     private readonly jobs: JobsRepository,
-    private readonly lists: JobListsInvalidation,
+    private readonly invalidation: JobWritesInvalidation,
   ) {}
 
   async list(query: ListJobsQuery): Promise<Page<JobRow>> {
@@ -33,7 +33,7 @@ export class JobsService {
 
   /**
    * Active jobs most similar to job `id`. Cached here rather than on the route (the computation is the expensive
-   * part, whoever asks): 10 minutes, and every job write invalidates `jobs:similar:` (JobsController), since any
+   * part, whoever asks): 10 minutes, and every job write invalidates `jobs:similar:` (JobWritesInvalidation), since any
    * job can become or stop being similar to any other.
    */
   @Cached('10m', 'jobs:similar:{0}:{1}')
@@ -43,10 +43,10 @@ export class JobsService {
     return { items, limit };
   }
 
-  /** Writes invalidate the lists that can show the row (JobListsInvalidation); the routes the rest. */
+  /** Every write invalidates what it changed once it is committed, in one bump (JobWritesInvalidation). */
   async create(dto: CreateJobDto, viewer: AuthUser): Promise<JobRow> {
     const created = await this.jobs.create(dto, viewer.id);
-    await this.lists.listsShowing([created]);
+    await this.invalidation.afterWrite(created.id, [created]);
     return created;
   }
 
@@ -60,14 +60,14 @@ export class JobsService {
       throw new BadRequestException(['salaryMax must not be less than salaryMin']);
     const changed = await this.jobs.update(id, dto);
     if (!changed) throw new NotFoundException(`Job ${id} not found`);
-    await this.lists.listsShowing([changed.before, changed.after]);
+    await this.invalidation.afterWrite(id, [changed.before, changed.after]);
     return changed.after;
   }
 
   async delete(id: number, viewer: AuthUser): Promise<JobRow> {
     const job = await this.getOwned(id, viewer);
     const deleted = await this.jobs.delete(id);
-    if (deleted) await this.lists.listsShowing([deleted]);
+    await this.invalidation.afterWrite(id, deleted ? [deleted] : []);
     return deleted ?? job;
   }
 

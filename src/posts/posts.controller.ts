@@ -45,7 +45,8 @@ export class PostsController {
   @Get()
   @OptionalAuth()
   // Only `following=true` depends on who asks: the rest of the feed is one entry for everyone, not one per viewer.
-  @Cached(30, 'posts:list:{skip}:{limit}:{following}:{user.id}', {
+  // `following` and the viewer lead the key, so that a follow invalidates that viewer's following feed alone.
+  @Cached(30, 'posts:list:{following}:{user.id}:{skip}:{limit}', {
     scope: ({ query }) => (query.following === true ? 'viewer' : 'public'),
   })
   @ApiCachedResponse(PostPageDto, { perViewer: true })

@@ -11,8 +11,16 @@ import { UserPageDto, UserProfileDto } from './dto/user.response.js';
 import { UsersService } from './users.service.js';
 import { ApiCachedResponse } from '../common/http/openapi-document.js';
 
-/** A follow changes both users' counts, every list's counts and isFollowing, and the follower's feed. */
-const FOLLOW_CHANGES = ['users:list:', 'users:item:{id}', 'users:item:{user.id}', 'posts:list:'];
+/**
+ * A follow changes both users' counts, every list's counts and isFollowing, and the follower's following feed only
+ * (PostsController.list keys it `posts:list:true:<viewer>:`; the public feed does not change).
+ */
+const FOLLOW_CHANGES = [
+  'users:list:',
+  'users:item:{id}',
+  'users:item:{user.id}',
+  'posts:list:true:{user.id}:',
+];
 
 @ApiTags('users')
 @ApiBearerAuth()
