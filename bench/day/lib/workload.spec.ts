@@ -1,6 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import {
   buildUniverse,
+  IdealCache,
   operations,
   signToken,
   TOKEN_SHARE,
@@ -63,5 +64,25 @@ describe('the day workload', () => {
     const claims = JSON.parse(Buffer.from(payload, 'base64url').toString()) as { sub: number; exp: number };
     expect(claims.sub).toBe(42);
     expect(claims.exp - Date.now() / 1000).toBeGreaterThan(50);
+  });
+
+  it('ideal cache: a repeated key hits until its TTL, per viewer only where the route keys per viewer', () => {
+    const kind = (name: string) => universe.kinds.findIndex((k) => k.name === name);
+    const read = (name: string, path: string, viewer?: number) =>
+      ({ kind: 'read', page: kind(name), path, viewer }) as const;
+    const ideal = new IdealCache(universe);
+    // One read a second: the job item (120 s) hits once more within its TTL, and again only after a new miss.
+    const first = ideal.replay([read('job items', '/api/jobs/1'), read('job items', '/api/jobs/1')], 1);
+    expect(first).toMatchObject({ hits: 1, reads: 2 });
+    expect(ideal.replay([read('job items', '/api/jobs/1')], 1 / 200)).toMatchObject({ hits: 0 });
+    // The public feed is one entry for two viewers; a profile is one per viewer.
+    const feed = ideal.replay([read('posts feed', '/api/posts', 1), read('posts feed', '/api/posts', 2)], 1);
+    expect(feed.hits).toBe(1);
+    const profile = ideal.replay(
+      [read('user profiles', '/api/users/3', 1), read('user profiles', '/api/users/3', 2)],
+      1,
+    );
+    expect(profile.hits).toBe(0);
+    expect(profile.byKind['user profiles']).toEqual({ hits: 0, reads: 2 });
   });
 });

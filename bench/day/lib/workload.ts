@@ -11,6 +11,8 @@ export interface PageKind {
   paths: string[];
   /** The answer depends on who asks (the route keys its cache per viewer). */
   perViewer: boolean;
+  /** The TTL the app's route (or service, for similar jobs) declares, in seconds. */
+  ttlS: number;
   /** Only a signed-in viewer may ask (following=true). */
   needsViewer?: boolean;
 }
@@ -115,31 +117,48 @@ export function buildUniverse(facts: SeededFacts, secret: string, seed: number):
     {
       name: 'posts feed',
       share: 0.22,
-      perViewer: true,
+      // One entry for everyone unless following=true (PostsController.list's scope).
+      perViewer: false,
+      ttlS: 30,
       paths: pages(10, 10).map((s) => `/api/posts?skip=${s}&limit=10`),
     },
     {
       name: 'posts feed, following',
       share: 0.06,
       perViewer: true,
+      ttlS: 30,
       needsViewer: true,
       paths: pages(10, 10).map((s) => `/api/posts?skip=${s}&limit=10&following=true`),
     },
-    { name: 'jobs lists', share: 0.22, perViewer: false, paths: jobLists },
-    { name: 'job items', share: 0.2, perViewer: false, paths: jobIds.map((id) => `/api/jobs/${id}`) },
+    { name: 'jobs lists', share: 0.22, perViewer: false, ttlS: 120, paths: jobLists },
+    {
+      name: 'job items',
+      share: 0.2,
+      perViewer: false,
+      ttlS: 120,
+      paths: jobIds.map((id) => `/api/jobs/${id}`),
+    },
     {
       name: 'similar jobs',
       share: 0.08,
       perViewer: false,
+      ttlS: 600,
       paths: jobIds.map((id) => `/api/jobs/${id}/similar?limit=5`),
     },
     {
       name: 'users lists',
       share: 0.1,
       perViewer: true,
+      ttlS: 180,
       paths: pages(20, 20).map((s) => `/api/users/list?skip=${s}&limit=20`),
     },
-    { name: 'user profiles', share: 0.12, perViewer: true, paths: userIds.map((id) => `/api/users/${id}`) },
+    {
+      name: 'user profiles',
+      share: 0.12,
+      perViewer: true,
+      ttlS: 180,
+      paths: userIds.map((id) => `/api/users/${id}`),
+    },
   ];
   return {
     kinds,
@@ -191,4 +210,40 @@ export function operations(universe: Universe, seed: number, step: number, count
     out.push(signedIn ? { kind: 'read', page, path, viewer: viewerSampler() } : { kind: 'read', page, path });
   }
   return out;
+}
+
+/**
+ * The hit ratio of a perfect cache on the same reads: as many entries as asked for, keyed as our routes key them
+ * (per viewer where the answer depends on the viewer), each kept for its route's TTL from the miss that filled it,
+ * and never invalidated. What no cache can beat on this traffic: its misses are first requests and expiries. Fed
+ * the operations of a mode in order (the probe's, then each step's) at their rates.
+ */
+export class IdealCache {
+  private readonly expiresAt = new Map<string, number>();
+  private clockS = 0;
+
+  constructor(private readonly universe: Universe) {}
+
+  /** Replays `ops` at `rate` per second; returns the reads' hits and count, in all and per kind of page. */
+  replay(ops: readonly Operation[], rate: number) {
+    const byKind: Record<string, { hits: number; reads: number }> = {};
+    let hits = 0;
+    let reads = 0;
+    for (const op of ops) {
+      this.clockS += 1 / rate;
+      if (op.kind !== 'read') continue;
+      const kind = this.universe.kinds[op.page];
+      const key = kind.perViewer && op.viewer !== undefined ? `${op.viewer}:${op.path}` : op.path;
+      const hit = (this.expiresAt.get(key) ?? -1) > this.clockS;
+      if (!hit) this.expiresAt.set(key, this.clockS + kind.ttlS);
+      const counts = (byKind[kind.name] ??= { hits: 0, reads: 0 });
+      counts.reads++;
+      reads++;
+      if (hit) {
+        counts.hits++;
+        hits++;
+      }
+    }
+    return { hits, reads, byKind };
+  }
 }

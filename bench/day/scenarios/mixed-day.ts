@@ -8,7 +8,7 @@ import { costsSince, resetRedisCounters, snapshot, type Costs, type Probe } from
 import { runOpenLoop, type LoadResult } from '../lib/open-loop.js';
 import { log, startInstances, type Instances } from '../lib/processes.js';
 import { round } from '../lib/stats.js';
-import type { Universe } from '../lib/workload.js';
+import { IdealCache, operations, type Universe } from '../lib/workload.js';
 
 export interface DayMode {
   name: string;
@@ -72,6 +72,10 @@ export interface StepReport {
   cpuMicrosPerRequest: number;
   redisCommandsPerRequest: number;
   hitRatio: number | null;
+  /** What a perfect cache (never invalidated, the routes' TTLs) would hit on this step's reads, after the same ones. */
+  idealHitRatio: number;
+  /** The same per kind of page, in percent. */
+  idealByKind: Record<string, number>;
 }
 
 export interface ModeReport {
@@ -101,7 +105,14 @@ function verdict(load: LoadResult): { held: boolean; why: string } {
   return { held: true, why: 'held' };
 }
 
-async function step(context: DayContext, mode: DayMode, instances: Instances, rate: number, index: number) {
+async function step(
+  context: DayContext,
+  mode: DayMode,
+  instances: Instances,
+  ideal: IdealCache,
+  rate: number,
+  index: number,
+) {
   // Reset first: CONFIG RESETSTAT zeroes the keyspace hits that the snapshot reads too.
   await resetRedisCounters(context.probe);
   const before = await snapshot(context.probe, instances, mode.ours);
@@ -114,6 +125,8 @@ async function step(context: DayContext, mode: DayMode, instances: Instances, ra
     step: index,
   });
   const after = await snapshot(context.probe, instances, mode.ours);
+  const { universe, seed, stepSeconds } = context;
+  const perfect = ideal.replay(operations(universe, seed, index, Math.round(rate * stepSeconds)), rate);
   const costs = await costsSince(context.probe, before, after, context.stepSeconds);
   const requests = load.sent + load.checks + load.primes;
   const { held, why } = verdict(load);
@@ -127,10 +140,15 @@ async function step(context: DayContext, mode: DayMode, instances: Instances, ra
     cpuMicrosPerRequest: round(costs.serverCpuMicros / requests),
     redisCommandsPerRequest: round(costs.redisCommands / requests, 3),
     hitRatio: costs.hits + costs.misses > 0 ? round(costs.hits / (costs.hits + costs.misses), 3) : null,
+    idealHitRatio: round(perfect.hits / Math.max(1, perfect.reads), 3),
+    idealByKind: Object.fromEntries(
+      Object.entries(perfect.byKind).map(([kind, c]) => [kind, round((c.hits / c.reads) * 100, 1)]),
+    ),
   };
   log(
     `  ${mode.name} @ ${rate}/s: achieved ${round(load.achievedRate)}/s, p50 ${round(load.latency.p50, 2)} ms, ` +
-      `p99 ${round(load.latency.p99, 2)} ms, p99.9 ${round(load.latency.p999, 2)} ms, hit ratio ${report.hitRatio}, ` +
+      `p99 ${round(load.latency.p99, 2)} ms, p99.9 ${round(load.latency.p999, 2)} ms, hit ratio ${report.hitRatio} ` +
+      `(a perfect cache ${report.idealHitRatio}), ` +
       `${report.cpuMicrosPerRequest} us CPU/req, ${report.redisCommandsPerRequest} Redis cmds/req, ` +
       `${round(costs.databaseTransactionsPerSecond)} DB xact/s, ${load.bodyBytesPerAnswer} B/answer, ` +
       `stale ${load.stale}/${load.checks} (${load.engagedChecks} engaged): ${why}`,
@@ -157,6 +175,16 @@ export async function runMode(context: DayContext, mode: DayMode): Promise<ModeR
       maxInFlight: 256,
     });
     const probedRate = probe.achievedRate;
+    // The perfect cache sees as many of the probe's reads as the probe completed (spread over its schedule; the rest
+    // went unanswered, overloaded).
+    const ideal = new IdealCache(context.universe);
+    const scheduled = operations(context.universe, context.seed, 999, PROBE_RATE * PROBE_SECONDS);
+    const completed = Math.max(1, Math.round(probedRate * PROBE_SECONDS));
+    const stride = scheduled.length / completed;
+    ideal.replay(
+      scheduled.filter((_, i) => Math.floor(i / stride) !== Math.floor((i - 1) / stride)),
+      completed / PROBE_SECONDS,
+    );
     const startRung = Math.max(
       0,
       RUNGS.findLastIndex((rate) => rate <= probedRate * START_SHARE),
@@ -167,7 +195,7 @@ export async function runMode(context: DayContext, mode: DayMode): Promise<ModeR
     );
     const steps: StepReport[] = [];
     for (let taken = 0; taken < MAX_STEPS && rung < RUNGS.length; taken++, rung++) {
-      const report = await step(context, mode, instances, RUNGS[rung], rung);
+      const report = await step(context, mode, instances, ideal, RUNGS[rung], rung);
       steps.push(report);
       if (!report.held) break;
     }
@@ -177,7 +205,7 @@ export async function runMode(context: DayContext, mode: DayMode): Promise<ModeR
       steps.every((s) => !s.held) && rung >= 0 && steps.length < MAX_STEPS + 2;
       rung--
     )
-      steps.unshift(await step(context, mode, instances, RUNGS[rung], rung));
+      steps.unshift(await step(context, mode, instances, ideal, RUNGS[rung], rung));
     const held = steps.filter((s) => s.held);
     // No rung held: the figure is below the ladder's start, which only says it is under that rate.
     return {
