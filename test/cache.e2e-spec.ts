@@ -320,6 +320,44 @@ describe('cached API on Redis and PostgreSQL', () => {
     await api.delete(`/api/users/${bob.id}/follow`, ada.token);
   });
 
+  it("a post refreshes the public feed and its author's followers' following feeds, not other viewers'", async () => {
+    const carol = await api.register('Carol Cache');
+    expect((await api.post(`/api/users/${bob.id}/follow`, undefined, ada.token)).status).toBe(204);
+    const feeds = {
+      public: ['/api/posts?limit=5'],
+      ada: ['/api/posts?following=true&limit=5', ada.token],
+      carol: ['/api/posts?following=true&limit=5', carol.token],
+      bobs: [`/api/posts/user/${bob.id}?limit=5`],
+    } as const;
+    const read = (name: keyof typeof feeds) => api.get(feeds[name][0], feeds[name][1]);
+    const firstId = async (name: keyof typeof feeds) => (await read(name)).body.items[0]?.id;
+    for (const name of Object.keys(feeds) as (keyof typeof feeds)[])
+      await missThenHit(feeds[name][0], feeds[name][1]);
+
+    const post = await api.post('/api/posts', { content: 'for my followers' }, bob.token);
+    expect(post.status).toBe(201);
+    for (const name of ['public', 'ada', 'bobs'] as const) {
+      const answer = await read(name);
+      expect([name, answer.headers['x-cache'], answer.body.items[0].id]).toEqual([
+        name,
+        'MISS',
+        post.body.id,
+      ]);
+    }
+    expect((await read('carol')).headers['x-cache']).toBe('HIT');
+
+    await untilStored();
+    expect((await api.patch(`/api/posts/${post.body.id}`, { content: 'edited' }, bob.token)).status).toBe(
+      200,
+    );
+    expect((await read('ada')).body.items[0].content).toBe('edited');
+    expect((await read('carol')).headers['x-cache']).toBe('HIT');
+    await untilStored();
+    expect((await api.delete(`/api/posts/${post.body.id}`, bob.token)).status).toBe(204);
+    for (const name of ['public', 'ada', 'bobs'] as const) expect(await firstId(name)).not.toBe(post.body.id);
+    await api.delete(`/api/users/${bob.id}/follow`, ada.token);
+  });
+
   it('guards /cache/stats and /cache/clear with ADMIN_TOKEN (RELIABILITY.md §4 #19)', async () => {
     const server = t.app.getHttpAdapter().getInstance();
     for (const authorization of [

@@ -23,7 +23,7 @@ import { JwtAuthGuard } from '../auth/auth.guards.js';
 import { OptionalAuth } from '../auth/optional-auth.decorator.js';
 import type { AuthUser } from '../auth/auth.types.js';
 import { CurrentUser } from '../auth/current-user.decorator.js';
-import { Cached, InvalidatesCache } from '@jobboard/redis-cache';
+import { Cached } from '@jobboard/redis-cache';
 import { IdParams } from '../common/dto/id.params.js';
 import { PaginationQuery } from '../common/dto/pagination.query.js';
 import { ListPostsQuery, PostContentDto, PostDto, PostPageDto, UserIdParams } from './dto/posts.dto.js';
@@ -34,9 +34,6 @@ import { jsonBytesFor, MaxBodyBytes } from '../common/validation/input-caps.js';
 /** A post is at most 5,000 characters. */
 const POST_BODY_BYTES = jsonBytesFor(5_000);
 
-/** Only authors change their posts, so the viewer is the author whose list changes. */
-const POST_CHANGES = ['posts:list:', 'posts:user:{user.id}:'];
-
 @ApiTags('posts')
 @Controller('api/posts')
 export class PostsController {
@@ -45,7 +42,8 @@ export class PostsController {
   @Get()
   @OptionalAuth()
   // Only `following=true` depends on who asks: the rest of the feed is one entry for everyone, not one per viewer.
-  // `following` and the viewer lead the key, so that a follow invalidates that viewer's following feed alone.
+  // `following` and the viewer lead the key, so that a follow invalidates that viewer's following feed alone, and a
+  // post the feeds of its author's followers (PostWritesInvalidation; writes invalidate in PostsService).
   @Cached(30, 'posts:list:{following}:{user.id}:{skip}:{limit}', {
     scope: ({ query }) => (query.following === true ? 'viewer' : 'public'),
   })
@@ -66,7 +64,6 @@ export class PostsController {
   @Post()
   @MaxBodyBytes(POST_BODY_BYTES)
   @UseGuards(JwtAuthGuard)
-  @InvalidatesCache(...POST_CHANGES)
   @ApiBearerAuth()
   @ApiCreatedResponse({ type: PostDto })
   @ApiOperation({ summary: 'Write a post' })
@@ -77,7 +74,6 @@ export class PostsController {
   @Patch(':id')
   @MaxBodyBytes(POST_BODY_BYTES)
   @UseGuards(JwtAuthGuard)
-  @InvalidatesCache(...POST_CHANGES)
   @ApiBearerAuth()
   @ApiOkResponse({ type: PostDto })
   @ApiForbiddenResponse({ description: 'Not the author' })
@@ -89,7 +85,6 @@ export class PostsController {
   @Delete(':id')
   @HttpCode(204)
   @UseGuards(JwtAuthGuard)
-  @InvalidatesCache(...POST_CHANGES)
   @ApiBearerAuth()
   @ApiNoContentResponse()
   @ApiForbiddenResponse({ description: 'Not the author' })

@@ -4,6 +4,7 @@ import type { Page } from '../common/dto/pagination.query.js';
 import { UsersRepository } from '../users/users.repository.js';
 import { ListPostsQuery } from './dto/posts.dto.js';
 import { PostsRepository } from './posts.repository.js';
+import { PostWritesInvalidation } from './post-writes.invalidation.js';
 import type { PostView } from './posts.types.js';
 
 @Injectable()
@@ -11,6 +12,7 @@ export class PostsService {
   constructor(
     private readonly posts: PostsRepository,
     private readonly users: UsersRepository,
+    private readonly invalidation: PostWritesInvalidation,
   ) {}
 
   async list(query: ListPostsQuery, viewer: AuthUser | undefined): Promise<Page<PostView>> {
@@ -29,23 +31,26 @@ export class PostsService {
     return { items, total, skip: page.skip, limit: page.limit };
   }
 
+  /** Every write invalidates the feeds that show the post once it is committed (PostWritesInvalidation). */
   async create(viewer: AuthUser, content: string): Promise<PostView> {
     const id = await this.posts.create(viewer.id, content);
+    await this.invalidation.afterWrite(viewer.id);
     return (await this.posts.findById(id))!;
   }
 
   async update(id: number, viewer: AuthUser, content: string): Promise<PostView> {
     await this.getOwned(id, viewer);
     await this.posts.update(id, content);
+    await this.invalidation.afterWrite(viewer.id);
     const updated = await this.posts.findById(id);
     if (!updated) throw new NotFoundException(`Post ${id} not found`);
     return updated;
   }
 
-  /** @returns the deleted post (its author id names the cache entries the deletion makes stale). */
   async delete(id: number, viewer: AuthUser): Promise<PostView> {
     const post = await this.getOwned(id, viewer);
     await this.posts.delete(id);
+    await this.invalidation.afterWrite(viewer.id);
     return post;
   }
 

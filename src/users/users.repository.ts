@@ -85,6 +85,16 @@ export class UsersRepository {
     return row?.id;
   }
 
+  /** Who follows `userId`, at most `limit` of them (any order). */
+  async followerIds(userId: number, limit: number): Promise<number[]> {
+    const rows = await this.db
+      .select({ id: follows.followerId })
+      .from(follows)
+      .where(eq(follows.followeeId, userId))
+      .limit(limit);
+    return rows.map((row) => row.id);
+  }
+
   /** Idempotent: following twice leaves one row. */
   async follow(followerId: number, followeeId: number): Promise<void> {
     await this.db.insert(follows).values({ followerId, followeeId }).onConflictDoNothing();
