@@ -59,6 +59,7 @@ export const RUNGS = Array.from({ length: 24 }, (_, k) => Math.round(40 * 1.3 **
 const PROBE_RATE = 8_000;
 const PROBE_SECONDS = 6;
 const MAX_STEPS = 5;
+const WALK_DOWN_STEPS = 3;
 /** The ladder starts on the highest rung at or under this share of the probe's completions per second. */
 const START_SHARE = 0.6;
 
@@ -199,11 +200,12 @@ export async function runMode(context: DayContext, mode: DayMode): Promise<ModeR
       steps.push(report);
       if (!report.held) break;
     }
-    // The first rung failed: walk down until one holds, so the figure is a rate that was run, not assumed.
+    // The first rung failed: walk down until one holds, so the figure is a rate that was run, not assumed. Two
+    // rungs (1.7x) per step and at most WALK_DOWN_STEPS of them, so that a mode failing everywhere costs bounded time.
     for (
-      rung = startRung - 1;
-      steps.every((s) => !s.held) && rung >= 0 && steps.length < MAX_STEPS + 2;
-      rung--
+      rung = startRung - 2;
+      steps.every((s) => !s.held) && rung >= 0 && steps.length <= WALK_DOWN_STEPS;
+      rung -= 2
     )
       steps.unshift(await step(context, mode, instances, ideal, RUNGS[rung], rung));
     const held = steps.filter((s) => s.held);
