@@ -33,8 +33,8 @@ export class JobsService {
 
   /**
    * Active jobs most similar to job `id`. Cached here rather than on the route (the computation is the expensive
-   * part, whoever asks): 10 minutes, and every job write invalidates `jobs:similar:` (JobWritesInvalidation), since any
-   * job can become or stop being similar to any other.
+   * part, whoever asks): 10 minutes, and every job write invalidates `jobs:similar:` (JobWritesInvalidation), since
+   * any job can become or stop being similar to any other.
    */
   @Cached('10m', 'jobs:similar:{0}:{1}')
   async similar(id: number, limit: number): Promise<{ items: SimilarJob[]; limit: number }> {

@@ -73,7 +73,7 @@ export interface StepReport {
   cpuMicrosPerRequest: number;
   redisCommandsPerRequest: number;
   hitRatio: number | null;
-  /** What a perfect cache (never invalidated, the routes' TTLs) would hit on this step's reads, after the same ones. */
+  /** What a perfect cache (never invalidated, the routes' TTLs) would hit on this step's reads, after the same. */
   idealHitRatio: number;
   /** The same per kind of page, in percent. */
   idealByKind: Record<string, number>;
