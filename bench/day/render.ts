@@ -196,8 +196,8 @@ export function renderDay(run: DayRun) {
     "hit %: our cache's own counters (L1, L2 and named caches; /cache/stats) for our modes, Redis keyspace hits for the official " +
       'interceptor (which caches public routes only). perfect cache hit %: the same schedule of reads (the probe and then ' +
       'each step) through a cache of unbounded size that is never invalidated, keyed as our routes key (per viewer where ' +
-      'the answer is the viewer) and keeping each entry for its route TTL: its misses are first requests and expiries, ' +
-      'which no cache avoids, so it bounds every mode hit ratio on this traffic. DB xact/s: pg_stat_database transactions of the scratch database. Redis ' +
+      "the answer is the viewer's) and keeping each entry for its route's TTL: its misses are first requests and " +
+      "expiries, which no cache avoids, so it bounds every mode's hit ratio on this traffic. DB xact/s: pg_stat_database transactions of the scratch database. Redis " +
       'cmds/req: request-path commands (INFO commandstats without PING, INFO, CONFIG) over requests sent, checks included. ' +
       'Reads ask as browsers do (Accept-Encoding: gzip); body B/answer is what came over the wire. stale/checks (engaged): ' +
       'after every write, the read of what it changed on the next instance, and how many of those checks were engaged (the ' +

@@ -3,6 +3,8 @@ import { InvalidatesCache } from '@jobboard/redis-cache';
 import type { JobRow } from '../database/schema.js';
 
 type ListedFields = Pick<JobRow, 'status' | 'location' | 'category' | 'type'>;
+/** The filters a list is keyed on; undefined: not filtered on. */
+type ListFilter = [status: string, location?: string, category?: string, type?: string];
 
 /**
  * What a job write invalidates, in one bump (the calls below are made in one tick, which the cache joins): the
@@ -20,10 +22,10 @@ type ListedFields = Pick<JobRow, 'status' | 'location' | 'category' | 'type'>;
 export class JobWritesInvalidation {
   /** After a write of job `id` whose row was `rows[0]` and is `rows[1]` (one of them for a create or a delete). */
   async afterWrite(id: number, rows: readonly ListedFields[]): Promise<void> {
-    const filters = new Map<string, [string, string?, string?, string?]>();
+    const filters = new Map<string, ListFilter>();
     for (const { status, location, category, type } of rows)
       for (let unfiltered = 0; unfiltered < 8; unfiltered++) {
-        const filter: [string, string?, string?, string?] = [
+        const filter: ListFilter = [
           status,
           unfiltered & 1 ? undefined : location,
           unfiltered & 2 ? undefined : category,

@@ -183,7 +183,10 @@ export async function runMode(context: DayContext, mode: DayMode): Promise<ModeR
     const completed = Math.max(1, Math.round(probedRate * PROBE_SECONDS));
     const stride = scheduled.length / completed;
     ideal.replay(
-      scheduled.filter((_, i) => Math.floor(i / stride) !== Math.floor((i - 1) / stride)),
+      Array.from(
+        { length: Math.min(completed, scheduled.length) },
+        (_, k) => scheduled[Math.floor(k * stride)],
+      ),
       completed / PROBE_SECONDS,
     );
     const startRung = Math.max(

@@ -64,7 +64,7 @@ export class Invalidator implements OnModuleDestroy, BeforeApplicationShutdown {
   private invalidateWithinTick(generationKeys: string[]): Promise<void> {
     if (!this.batch) {
       const keys = new Set<string>();
-      const batch = {
+      this.batch = {
         keys,
         done: new Promise<void>((resolve) =>
           process.nextTick(() => {
@@ -73,7 +73,6 @@ export class Invalidator implements OnModuleDestroy, BeforeApplicationShutdown {
           }),
         ),
       };
-      this.batch = batch;
     }
     for (const key of generationKeys) this.batch.keys.add(key);
     return this.batch.done;
